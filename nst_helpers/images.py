@@ -1,0 +1,324 @@
+"""Images in and out: every source becomes a float tensor of shape (1, 3, H, W) with values in [0, 1].
+
+Style transfer compares an image with the network's view of other images, so all of them must share one layout
+and one value range. :func:`load_image` turns paths, URLs, PIL images, NumPy arrays and tensors into that layout;
+:func:`save_image` and :func:`show_images` bring results back out.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Iterable, Sequence
+from io import BytesIO
+from math import ceil
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, TypeAlias
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from nst_helpers import download
+from nst_helpers.errors import ImageError
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+PathLike: TypeAlias = str | os.PathLike
+ImageSource: TypeAlias = PathLike | Image.Image | np.ndarray | torch.Tensor
+
+MAX_PIXELS = 100_000_000
+"""Largest image (width x height) that load_image decodes; bigger files are refused before decoding."""
+
+SAVE_FORMATS = {
+    ".png": "PNG",
+    ".jpg": "JPEG",
+    ".jpeg": "JPEG",
+    ".webp": "WEBP",
+    ".bmp": "BMP",
+    ".tif": "TIFF",
+    ".tiff": "TIFF",
+}
+SAVE_OPTIONS = {"JPEG": {"quality": 95}, "WEBP": {"quality": 95}}
+
+# Modes whose alpha channel is composited over white: fully transparent pixels often hold garbage colours
+# (black, or whatever the painting program left there) that would otherwise show up in the result.
+ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa")
+# Modes that Pillow converts to RGB correctly.
+CONVERTIBLE_MODES = ("P", "CMYK", "YCbCr", "LAB", "HSV", "RGBX")
+# Single-channel modes with more than 8 bits, divided by their full-scale value. Pillow's convert("RGB") would clip
+# 16-bit values at 255, and a mode F image made from an L image keeps the 0..255 scale.
+FULL_SCALE = {"I;16": 65535, "I;16B": 65535, "I;16L": 65535, "I;16N": 65535, "I": 65535, "F": 255}
+
+_loaded_input_paths: set[Path] = set()
+"""Resolved paths of every file load_image has read in this process. save_image refuses to write to them, so a
+mistyped output path cannot destroy an input photo."""
+
+
+def load_image(source: ImageSource, max_size: int | None = None) -> torch.Tensor:
+    """Load an image as a contiguous float32 tensor (1, 3, H, W) in [0, 1].
+
+    ``source`` is a file path, an http(s) URL, a PIL image, a NumPy array (H, W), (H, W, 3) or (H, W, 4), or a
+    tensor (1, 3, H, W), (3, H, W), (1, H, W) or (H, W). If ``max_size`` is given, images whose longest side is
+    larger are shrunk to it; smaller images are never enlarged, since that only adds blur.
+    """
+    if isinstance(source, torch.Tensor):
+        image, name = _tensor_to_batch(source), "the tensor"
+    elif isinstance(source, np.ndarray):
+        image, name = _array_to_batch(source, "the NumPy array"), "the NumPy array"
+    elif isinstance(source, Image.Image):
+        image, name = _pil_to_upright_batch(source, "the PIL image"), "the PIL image"
+    elif isinstance(source, str) and "://" in source:
+        image, name = _load_url(source), source
+    elif isinstance(source, (str, os.PathLike)):
+        image, name = _load_file(Path(source).expanduser()), str(source)
+    else:
+        raise ImageError(
+            f"cannot load an image from a {type(source).__name__}; "
+            "pass a path, a URL, a PIL image, a NumPy array or a tensor"
+        )
+    _check_not_empty(image, name)
+    if max_size is not None and max(image.shape[-2:]) > max_size:
+        image = resize_longest_side(image, max_size)
+    return image.contiguous()
+
+
+def resize_longest_side(image: torch.Tensor, size: int) -> torch.Tensor:
+    """Resize a (1, 3, H, W) image so its longest side is ``size``, keeping the aspect ratio.
+
+    Antialiasing matters when shrinking: without it, fine detail turns into jagged noise.
+    """
+    if size < 1:
+        raise ImageError(f"cannot resize to {size} pixels; the size must be at least 1")
+    height, width = image.shape[-2:]
+    scale = size / max(height, width)
+    new_size = (max(1, round(height * scale)), max(1, round(width * scale)))
+    resized = F.interpolate(image, size=new_size, mode="bicubic", antialias=True, align_corners=False)
+    # Bicubic interpolation overshoots near sharp edges, so values can leave [0, 1].
+    return resized.clamp(0, 1)
+
+
+def save_image(image: torch.Tensor, path: PathLike, *, protect: Iterable[PathLike] = ()) -> Path:
+    """Save a (1, 3, H, W) or (3, H, W) image in [0, 1] and return its path; the suffix picks the format.
+
+    Refuses to overwrite any file in ``protect`` or any file load_image has read in this process. The file is
+    written to a temporary name first and renamed at the end, so an interrupted save never leaves half an image.
+    """
+    path = Path(path)
+    image_format = SAVE_FORMATS.get(path.suffix.lower())
+    if image_format is None:
+        raise ImageError(f"cannot save {path}: unknown suffix {path.suffix!r}; use one of {' '.join(SAVE_FORMATS)}")
+    if path.is_dir():
+        raise ImageError(f"cannot save to {path}: it is a folder; add a file name such as result.png")
+    _refuse_to_overwrite_inputs(path, protect)
+    pil = tensor_to_pil(image)
+    with download.atomic_write(path, suffix=path.suffix) as file:
+        pil.save(file, format=image_format, **SAVE_OPTIONS.get(image_format, {}))
+    return path
+
+
+def show_images(
+    images: Sequence[torch.Tensor | Image.Image],
+    titles: Sequence[str] | None = None,
+    *,
+    ncols: int | None = None,
+    size: float = 3.0,
+) -> Figure:
+    """Draw images side by side with their titles underneath and return the matplotlib figure.
+
+    The figure is closed before it is returned, so a notebook shows it once: as the cell's result, or wherever
+    you pass it to ``display``.
+    """
+    # Imported here so that loading and saving images works without a plotting backend.
+    import matplotlib.pyplot as plt
+
+    if isinstance(images, (torch.Tensor, Image.Image)):
+        images = [images]
+    if not images:
+        raise ImageError("show_images needs at least one image")
+    if titles is not None and len(titles) != len(images):
+        raise ImageError(f"show_images got {len(images)} images but {len(titles)} titles; give one title per image")
+    ncols = ncols or min(len(images), 4)
+    nrows = ceil(len(images) / ncols)
+    figure, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows), squeeze=False)
+    for index, ax in enumerate(axes.flat):
+        if index >= len(images):
+            figure.delaxes(ax)
+            continue
+        ax.imshow(load_image(images[index])[0].permute(1, 2, 0).cpu().numpy())
+        ax.axis("off")
+        if titles is not None:
+            ax.set_title(titles[index], y=0, pad=-4, verticalalignment="top")
+    figure.tight_layout()
+    plt.close(figure)
+    return figure
+
+
+def tensor_to_pil(image: torch.Tensor) -> Image.Image:
+    """Convert a (1, 3, H, W) or (3, H, W) tensor in [0, 1] to an 8-bit RGB PIL image (values are clamped)."""
+    if image.ndim == 4 and image.shape[0] == 1:
+        image = image[0]
+    if image.ndim != 3 or image.shape[0] != 3:
+        raise ImageError(f"expected an image tensor of shape (1, 3, H, W) or (3, H, W), got {tuple(image.shape)}")
+    pixels = (image.detach().float().clamp(0, 1) * 255).round().to(torch.uint8)
+    return Image.fromarray(pixels.permute(1, 2, 0).cpu().numpy())
+
+
+def pil_to_tensor(pil: Image.Image) -> torch.Tensor:
+    """Convert a PIL image of any common mode to a float32 tensor (1, 3, H, W) in [0, 1]."""
+    return _pil_to_batch(pil, "the PIL image").contiguous()
+
+
+def _load_file(path: Path) -> torch.Tensor:
+    if not path.exists():
+        raise ImageError(f"no such file: {path}; check the path; relative paths start at {Path.cwd()}")
+    if path.is_dir():
+        raise ImageError(f"{path} is a folder, not an image; pass the path of an image file inside it")
+    image = _decode(path, str(path))
+    _loaded_input_paths.add(path.resolve())
+    return image
+
+
+def _load_url(url: str) -> torch.Tensor:
+    return _decode(BytesIO(download.fetch_bytes(url)), url)
+
+
+def _decode(file: Path | IO[bytes], name: str) -> torch.Tensor:
+    with _open(file, name) as pil:
+        return _pil_to_upright_batch(pil, name)
+
+
+def _open(file: Path | IO[bytes], name: str) -> Image.Image:
+    """Read only the header; Pillow decodes the pixels later, on first use."""
+    try:
+        with warnings.catch_warnings():
+            # MAX_PIXELS is this package's limit; Pillow's own warning for smaller images would only confuse.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            return Image.open(file)
+    except Image.DecompressionBombError as error:
+        raise ImageError(f"{name} is too large to decode safely ({error}); resize it first") from None
+    except UnidentifiedImageError:
+        raise ImageError(
+            f"{name} is not an image Pillow can read (it may be a web page, a text file or an unsupported format "
+            "with an image's name); open it in an image viewer, or download or export it again"
+        ) from None
+    except OSError as error:
+        raise ImageError(f"could not open {name} ({error}); check that the file is readable") from None
+
+
+def _decode_pixels(pil: Image.Image, name: str) -> None:
+    """Decode the whole image now, so a damaged file fails here with a clear message instead of later."""
+    try:
+        pil.load()
+    except (OSError, SyntaxError, EOFError) as error:
+        raise ImageError(
+            f"{name} is truncated or corrupted; download or export it again (Pillow said: {error})"
+        ) from None
+
+
+def _check_pixel_count(pil: Image.Image, name: str) -> None:
+    """Refuse huge images before decoding: a small compressed file can expand to many gigabytes."""
+    pixels = pil.width * pil.height
+    if pixels > MAX_PIXELS:
+        raise ImageError(
+            f"{name} is {pil.width}x{pil.height} = {pixels / 1e6:.3g} megapixels, "
+            f"more than the limit of {MAX_PIXELS / 1e6:.3g} megapixels; resize it first"
+        )
+
+
+def _check_not_empty(image: torch.Tensor, name: str) -> None:
+    height, width = image.shape[-2:]
+    if height == 0 or width == 0:
+        raise ImageError(f"{name} is empty ({width}x{height} pixels); pass an image with at least one pixel")
+
+
+def _pil_to_upright_batch(pil: Image.Image, name: str) -> torch.Tensor:
+    """Check the size from the header, decode every pixel, turn the image upright as its EXIF data says, convert.
+
+    A PIL image passed in by the caller may come straight from Image.open, so it gets the same checks as a file.
+    """
+    _check_pixel_count(pil, name)
+    _decode_pixels(pil, name)
+    return _pil_to_batch(ImageOps.exif_transpose(pil), name)
+
+
+def _pil_to_batch(pil: Image.Image, name: str) -> torch.Tensor:
+    mode = pil.mode
+    if mode in FULL_SCALE:
+        return _array_to_batch(np.asarray(pil, dtype=np.float32) / FULL_SCALE[mode], name)
+    if mode in ALPHA_MODES or (mode in ("P", "L", "RGB") and "transparency" in pil.info):
+        pil = pil.convert("RGBA")
+    elif mode in CONVERTIBLE_MODES:
+        pil = pil.convert("RGB")
+    elif mode not in ("RGB", "L", "1"):
+        raise ImageError(f"{name} has the unsupported mode {mode!r}; convert it to RGB first")
+    # RGB and L are uint8 (divided by 255), mode 1 is bool (0 or 1): the array's dtype carries the scale.
+    return _array_to_batch(np.asarray(pil), name)
+
+
+def _array_to_batch(array: np.ndarray, name: str) -> torch.Tensor:
+    if not (array.ndim == 2 or (array.ndim == 3 and array.shape[2] in (3, 4))):
+        raise ImageError(f"{name} has shape {array.shape}; expected (H, W), (H, W, 3) or (H, W, 4)")
+    if array.dtype == np.uint16:
+        # Older PyTorch versions have no uint16 tensors, so these are scaled in NumPy.
+        array = array.astype(np.float32) / 65535
+    # PyTorch wants a writable, contiguous array (np.asarray(pil) is read-only); np.require copies only if needed.
+    pixels = _to_unit_range(torch.from_numpy(np.require(array, requirements=["C", "W"])), name)
+    if pixels.ndim == 2:
+        return _gray_to_batch(pixels)
+    channels_first = pixels.permute(2, 0, 1)
+    if channels_first.shape[0] == 4:
+        channels_first = _composite_over_white(channels_first)
+    return channels_first.unsqueeze(0)
+
+
+def _tensor_to_batch(tensor: torch.Tensor) -> torch.Tensor:
+    pixels = _to_unit_range(tensor.detach(), "the tensor")
+    if pixels.ndim == 2:
+        return _gray_to_batch(pixels)
+    if pixels.ndim == 3 and pixels.shape[0] == 1:
+        return _gray_to_batch(pixels[0])
+    if pixels.ndim == 3 and pixels.shape[0] == 3:
+        return pixels.unsqueeze(0)
+    if pixels.ndim == 4 and tuple(pixels.shape[:2]) == (1, 3):
+        return pixels
+    raise ImageError(
+        f"the tensor has shape {tuple(tensor.shape)}; expected (1, 3, H, W), (3, H, W), (1, H, W) or (H, W)"
+    )
+
+
+def _to_unit_range(values: torch.Tensor, name: str) -> torch.Tensor:
+    """Scale integer pixels by their type's full range; clip floats, which are taken to be in [0, 1] already."""
+    if values.dtype == torch.bool:
+        return values.float()
+    if values.dtype == torch.uint8:
+        return values.float() / 255
+    if values.is_floating_point():
+        return values.float().clamp(0, 1)
+    raise ImageError(
+        f"{name} has dtype {values.dtype}; use floats in [0, 1] or uint8 (0..255); NumPy arrays may also be uint16"
+    )
+
+
+def _gray_to_batch(gray: torch.Tensor) -> torch.Tensor:
+    return gray.expand(1, 3, *gray.shape)
+
+
+def _composite_over_white(rgba: torch.Tensor) -> torch.Tensor:
+    rgb, alpha = rgba[:3], rgba[3:]
+    return rgb * alpha + (1 - alpha)
+
+
+def _refuse_to_overwrite_inputs(path: Path, protect: Iterable[PathLike]) -> None:
+    if isinstance(protect, (str, os.PathLike)):
+        protect = [protect]
+    protected = _loaded_input_paths | {Path(p).resolve() for p in protect}
+    if any(_same_file(path.resolve(), other) for other in protected):
+        raise ImageError(f"refusing to overwrite {path}: it is an input image; choose another output path")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Equal resolved paths, or two names for one file (hard links, case-insensitive file systems)."""
+    return a == b or (a.exists() and b.exists() and os.path.samefile(a, b))

@@ -1,0 +1,165 @@
+"""The optimization loop shared by stylization, content reconstruction and texture synthesis.
+
+Neural style transfer optimizes the pixels of an image, not a network. One **step** here is exactly one evaluation of
+the losses and their gradient (one VGG forward and backward pass), for both optimizers:
+
+- L-BFGS is called with ``max_iter=1`` once per step and its tolerances disabled, so it runs every step asked for and
+  keeps its curvature history between calls (no early stop, no hidden extra evaluations; no line search).
+- Adam takes one gradient step per step.
+
+So "300 steps" costs the same with either optimizer, which makes loss curves comparable.
+
+Clamping: Adam's pixels are projected back to [0, 1] after every step. L-BFGS's are not: clamping between its steps
+breaks the curvature pairs it learns from and made it diverge from white noise in our tests, so its pixels may
+stray slightly outside [0, 1] during the run (as in jcjohnson/neural-style); the returned image is clamped.
+
+Guards: a non-finite loss stops the run with a warning and
+returns the last image whose loss was finite; an interrupt (Ctrl-C, the notebook's stop button) stops the run and
+returns the best image so far, marked ``interrupted``.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from tqdm.auto import tqdm
+
+LossFunction = Callable[[torch.Tensor], dict[str, torch.Tensor]]  # image -> {"total": ..., other terms ...}
+Callback = Callable[[int, torch.Tensor, dict[str, float]], Any]  # (step, image, losses)
+
+OPTIMIZERS = ("lbfgs", "adam")
+ADAM_LEARNING_RATE = 0.02  # in pixel units of [0, 1] images
+PROJECTED = ("adam",)  # optimizers whose pixels are clamped to [0, 1] after every step
+
+
+@dataclass
+class Result:
+    """What an optimization run produced.
+
+    ``image`` is the evaluated image with the lowest total loss (after a non-finite loss: the last image whose loss
+    was finite), (1, 3, H, W) on the CPU. ``history`` maps each loss
+    term (already multiplied by its weight, so the terms add up to ``"total"``) to its value at every step.
+    ``frames`` are ``(step, image)`` pairs saved every ``every`` steps.
+    """
+
+    image: torch.Tensor
+    history: dict[str, list[float]]
+    frames: list[tuple[int, torch.Tensor]]
+    seconds: float
+    settings: dict[str, Any]
+    steps_done: int = 0
+    interrupted: bool = False
+    stopped_reason: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def final_loss(self) -> float:
+        """The lowest total loss reached (the loss of ``image``)."""
+        return min(self.history["total"]) if self.history.get("total") else float("nan")
+
+    @property
+    def ms_per_step(self) -> float:
+        return 1000.0 * self.seconds / max(self.steps_done, 1)
+
+
+class NonFiniteLoss(ArithmeticError):
+    """Raised inside the loop when a loss becomes NaN or infinite."""
+
+
+def make_optimizer(name: str, image: torch.Tensor, lr: float | None = None) -> torch.optim.Optimizer:
+    """L-BFGS that does one evaluation per ``step()`` and never stops by itself, or Adam."""
+    if name == "lbfgs":
+        return torch.optim.LBFGS(
+            [image], lr=lr or 1.0, max_iter=1, history_size=100, tolerance_grad=-1.0, tolerance_change=-1.0
+        )
+    if name == "adam":
+        return torch.optim.Adam([image], lr=lr or ADAM_LEARNING_RATE)
+    raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}; got {name!r}")
+
+
+def optimize_image(
+    init: torch.Tensor,
+    loss_function: LossFunction,
+    *,
+    steps: int,
+    optimizer: str = "lbfgs",
+    lr: float | None = None,
+    progress: bool = True,
+    callback: Callback | None = None,
+    every: int | None = None,
+    settings: dict[str, Any] | None = None,
+    description: str = "optimizing",
+) -> Result:
+    """Minimize ``loss_function(image)["total"]`` over the pixels of ``init`` for exactly ``steps`` evaluations."""
+    if steps < 0:
+        raise ValueError(f"steps must be >= 0, got {steps}")
+    every = every or max(1, steps // 10)
+    image = init.detach().clone().contiguous().requires_grad_(True)
+    opt = make_optimizer(optimizer, image, lr)
+    history: dict[str, list[float]] = {}
+    frames: list[tuple[int, torch.Tensor]] = []
+    best = {"loss": float("inf"), "image": init.detach().clamp(0, 1).cpu().clone()}
+    last_finite = best["image"]
+    step = 0
+
+    def closure() -> torch.Tensor:
+        nonlocal last_finite
+        opt.zero_grad(set_to_none=True)
+        losses = loss_function(image)
+        total = losses["total"]
+        if not torch.isfinite(total):
+            raise NonFiniteLoss(f"the loss became {total.item()} at step {step + 1}")
+        total.backward()
+        last_finite = image.detach().cpu().clone()
+        values = {name: float(value.detach()) for name, value in losses.items()}
+        for name, value in values.items():
+            history.setdefault(name, []).append(value)
+        if values["total"] < best["loss"]:
+            best["loss"], best["image"] = values["total"], image.detach().cpu().clone()
+        if (step + 1) % every == 0 or step + 1 == steps:
+            frames.append((step + 1, image.detach().cpu().clone()))
+            if callback is not None:
+                callback(step + 1, image.detach(), values)
+        return total
+
+    interrupted, stopped_reason = False, None
+    start = time.perf_counter()
+    bar = tqdm(total=steps, desc=description, disable=not progress, leave=False)
+    try:
+        for step in range(steps):  # noqa: B007 - the closure reads ``step``
+            opt.step(closure)
+            if optimizer in PROJECTED:
+                with torch.no_grad():
+                    image.clamp_(0.0, 1.0)
+            bar.update(1)
+            bar.set_postfix(loss=f"{history['total'][-1]:.4g}", refresh=False)
+    except KeyboardInterrupt:
+        interrupted, stopped_reason = True, f"interrupted after {len(history.get('total', []))} steps"
+        warnings.warn(f"{description}: {stopped_reason}; returning the best image so far", stacklevel=2)
+    except NonFiniteLoss as error:
+        stopped_reason = str(error)
+        warnings.warn(
+            f"{description}: {error}; stopped and returned the last image with a finite loss. Lower the weights or "
+            "the learning rate, or use optimizer='lbfgs'",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    finally:
+        bar.close()
+    seconds = time.perf_counter() - start
+    returned = last_finite if stopped_reason and not interrupted else best["image"]
+    return Result(
+        image=returned.clamp(0, 1),
+        history=history,
+        frames=frames,
+        seconds=seconds,
+        settings={**(settings or {}), "steps": steps, "optimizer": optimizer, "lr": opt.defaults["lr"]},
+        steps_done=len(history.get("total", [])),
+        interrupted=interrupted,
+        stopped_reason=stopped_reason,
+    )

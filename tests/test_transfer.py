@@ -1,0 +1,183 @@
+"""The optimization loop and stylize: loss goes down, seeds reproduce, guards hold, steps are counted exactly."""
+
+import warnings
+
+import pytest
+import torch
+
+from nst_helpers import optimize, transfer
+from nst_helpers.losses import gram_matrix
+from nst_helpers.optimize import optimize_image
+from nst_helpers.transfer import FeatureLoss, reconstruct_content, stylize, synthesize_texture
+from nst_helpers.vgg import load_vgg
+
+
+def picture(height: int, width: int, seed: int) -> torch.Tensor:
+    """A smooth random picture (blurred noise), more image-like than white noise."""
+    noise = torch.rand(1, 3, max(2, height // 8), max(2, width // 8), generator=torch.Generator().manual_seed(seed))
+    return torch.nn.functional.interpolate(noise, size=(height, width), mode="bilinear", align_corners=False)
+
+
+CONTENT, STYLE = picture(48, 64, 0), picture(40, 40, 1)
+FAST = {"size": 48, "progress": False, "precision": "fp32"}
+
+
+def test_stylize_lowers_the_loss_and_reports_everything():
+    result = stylize(CONTENT, STYLE, steps=8, **FAST)
+    history = result.history
+    assert set(history) == {"content", "style", "tv", "total"}
+    assert all(len(values) == 8 for values in history.values())
+    assert history["total"][-1] < 0.5 * history["total"][0]
+    for step in range(8):  # the weighted terms add up to the total
+        parts = history["content"][step] + history["style"][step] + history["tv"][step]
+        assert parts == pytest.approx(history["total"][step], rel=1e-5)
+    assert result.image.shape == (1, 3, 36, 48)  # longest side 48, aspect ratio of the 48x64 content
+    assert result.image.min() >= 0 and result.image.max() <= 1
+    assert result.final_loss == min(history["total"])
+    assert result.settings["style_weight"] == transfer.STYLE_WEIGHT["original"]
+    assert result.settings["content_layer"] == "relu4_2" and result.seconds > 0 and not result.interrupted
+
+
+def test_stylize_is_reproducible_with_a_seed_on_cpu():
+    a = stylize(CONTENT, STYLE, steps=4, init="noise", seed=3, **FAST)
+    b = stylize(CONTENT, STYLE, steps=4, init="noise", seed=3, **FAST)
+    c = stylize(CONTENT, STYLE, steps=4, init="noise", seed=4, **FAST)
+    assert torch.equal(a.image, b.image) and a.history == b.history
+    assert not torch.equal(a.image, c.image)
+
+
+@pytest.mark.parametrize("style_shape", [(20, 90), (90, 30), (64, 64)])
+def test_content_and_style_of_different_sizes_and_aspect_ratios(style_shape):
+    result = stylize(picture(30, 50, 2), picture(*style_shape, 3), steps=2, **FAST)
+    assert result.image.shape == (1, 3, 29, 48)
+
+
+def test_lbfgs_runs_every_step_asked_even_at_a_minimum():
+    """Starting at the content image with only a content loss, the gradient is zero from step one; L-BFGS's own
+    tolerances would stop at once, ours runs all steps (one evaluation each)."""
+    model = load_vgg()
+    loss = FeatureLoss(model, content=CONTENT)
+    calls = []
+    result = optimize_image(CONTENT, lambda x: calls.append(1) or loss(x), steps=5, progress=False)
+    assert len(calls) == 5 and result.steps_done == 5 and result.history["total"][0] == 0
+
+
+def test_adam_lowers_the_loss_too():
+    result = stylize(CONTENT, STYLE, steps=6, optimizer="adam", **FAST)
+    assert result.history["total"][-1] < result.history["total"][0]
+    assert result.settings["optimizer"] == "adam" and result.settings["lr"] == optimize.ADAM_LEARNING_RATE
+
+
+def test_interrupt_returns_the_best_image_so_far():
+    seen = {}
+
+    def stop_at_three(step, image, losses):
+        seen[step] = losses["total"]
+        if step == 3:
+            raise KeyboardInterrupt
+
+    with pytest.warns(UserWarning, match="interrupted after 3 steps"):
+        result = stylize(CONTENT, STYLE, steps=10, every=1, callback=stop_at_three, **FAST)
+    assert result.interrupted and result.steps_done == 3
+    assert result.final_loss == min(seen.values())
+    assert result.image.shape == (1, 3, 36, 48)
+
+
+def test_non_finite_loss_stops_and_returns_the_last_finite_image():
+    images = []
+
+    def loss_function(image):
+        images.append(image.detach().clone())
+        value = ((image - 0.3) ** 2).sum()
+        return {"total": value * (float("nan") if len(images) == 4 else 1.0)}
+
+    with pytest.warns(RuntimeWarning, match="the loss became nan at step 4"):
+        result = optimize_image(torch.rand(1, 3, 8, 8), loss_function, steps=10, optimizer="adam", progress=False)
+    assert result.steps_done == 3 and result.stopped_reason.startswith("the loss became nan")
+    assert torch.equal(result.image, images[2])  # the third image, the last one with a finite loss
+
+
+def test_frames_and_callback_every_n_steps():
+    steps_seen = []
+    result = stylize(CONTENT, STYLE, steps=6, every=2, callback=lambda s, i, v: steps_seen.append(s), **FAST)
+    assert [step for step, _ in result.frames] == [2, 4, 6] == steps_seen
+
+
+def test_several_styles_blend_their_gram_matrices():
+    model = load_vgg()
+    a, b = picture(32, 32, 5), picture(32, 32, 6)
+    only_a = FeatureLoss(model, content=CONTENT, styles=[a])
+    blend = FeatureLoss(model, content=CONTENT, styles=[a, b], style_blend=[3, 1])
+    with torch.no_grad():
+        gram_a = gram_matrix(model(a, ["relu3_1"])["relu3_1"])
+        gram_b = gram_matrix(model(b, ["relu3_1"])["relu3_1"])
+    # FeatureLoss runs channels-last, whose convolutions sum in another order: equal to float32 rounding.
+    assert torch.allclose(only_a.style_targets["relu3_1"], gram_a, rtol=1e-4, atol=1e-2)
+    assert torch.allclose(blend.style_targets["relu3_1"], 0.75 * gram_a + 0.25 * gram_b, rtol=1e-4, atol=1e-2)
+    with pytest.raises(ValueError, match="one non-negative weight per style"):
+        FeatureLoss(model, content=CONTENT, styles=[a, b], style_blend=[1])
+    result = stylize(CONTENT, [a, b], style_blend=[1, 1], steps=2, **FAST)
+    assert result.settings["style_blend"] == [1, 1]
+
+
+@pytest.mark.parametrize("init", ["content", "noise", "style"])
+def test_inits(init):
+    result = stylize(CONTENT, STYLE, steps=1, init=init, **FAST)
+    assert result.settings["init"] == init
+    start = result.frames[0][1]
+    if init == "content":
+        assert torch.allclose(start, transfer.resize_longest_side(CONTENT, 48), atol=1e-6)
+    with pytest.raises(ValueError, match="init must be one of"):
+        stylize(CONTENT, STYLE, steps=1, init="zeros", **FAST)
+
+
+def test_coarse_to_fine_schedule():
+    assert transfer.scale_schedule(512, None) == [256, 512]
+    assert transfer.scale_schedule(1024, None) == [256, 512, 1024]
+    assert transfer.scale_schedule(300, None) == [300]
+    assert transfer.scale_schedule(64, (0.5, 1.0)) == [32, 64]
+    with pytest.raises(ValueError, match="end with 1"):
+        transfer.scale_schedule(64, (0.5, 0.75))
+    result = stylize(CONTENT, STYLE, steps=[3, 2], scales=(0.5, 1.0), every=1, **FAST)
+    assert result.settings["sizes"] == [24, 48] and result.extra["steps_per_scale"] == [3, 2]
+    assert len(result.history["total"]) == 5 and [s for s, _ in result.frames] == [1, 2, 3, 4, 5]
+    assert result.frames[0][1].shape[-1] == 24 and result.image.shape == (1, 3, 36, 48)
+
+
+def test_bfloat16_fast_path_computes_the_same_losses():
+    """Stated tolerance: bf16 features (8-bit mantissa) give losses within 5% of float32 on the same image."""
+    model = load_vgg().to(memory_format=torch.channels_last)
+    content, style = picture(64, 64, 7), picture(64, 64, 8)
+    image = picture(64, 64, 9)
+    fp32 = FeatureLoss(model, content=content, styles=[style], style_weight=1e-3, tv_weight=1.0)
+    bf16 = FeatureLoss(model, content=content, styles=[style], style_weight=1e-3, tv_weight=1.0, dtype=torch.bfloat16)
+    with torch.no_grad():
+        exact, fast = fp32(image), bf16(image)
+    for term in ("content", "style", "total"):
+        assert fast[term].dtype == torch.float32
+        assert fast[term].item() == pytest.approx(exact[term].item(), rel=0.05), term
+    assert fast["tv"].item() == pytest.approx(exact["tv"].item(), rel=1e-6)  # TV is on pixels, never bf16
+
+
+def test_reconstruction_and_texture_lower_their_loss():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        recon = reconstruct_content(CONTENT, "relu2_2", size=32, steps=10, progress=False)
+        texture = synthesize_texture(STYLE, ["relu1_1", "relu2_1"], size=32, steps=10, progress=False)
+    for result in (recon, texture):
+        assert result.final_loss < 0.5 * result.history["total"][0]
+        assert result.image.min() >= 0 and result.image.max() <= 1
+    assert recon.settings["layer"] == "relu2_2" and recon.settings["init"] == "noise"
+    assert set(recon.history) == {"content", "style", "tv", "total"} and recon.history["style"][-1] == 0
+    assert texture.settings["layers"] == {"relu1_1": 0.5, "relu2_1": 0.5}
+
+
+def test_bad_arguments_are_explained():
+    with pytest.raises(ValueError, match="optimizer must be one of"):
+        stylize(CONTENT, STYLE, steps=1, optimizer="sgd", **FAST)
+    with pytest.raises(ValueError, match="precision must be one of"):
+        stylize(CONTENT, STYLE, steps=1, size=48, precision="fp8", progress=False)
+    with pytest.raises(ValueError, match="too small for layer relu5_1"):
+        stylize(CONTENT, STYLE, steps=1, size=12, progress=False)
+    with pytest.raises(ValueError, match="steps has 1 entries but the schedule has 2"):
+        stylize(CONTENT, STYLE, steps=[1], scales=(0.5, 1), **FAST)
