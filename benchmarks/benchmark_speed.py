@@ -1,0 +1,207 @@
+"""Speed and quality of ``stylize`` against a plain float32 implementation, on the same images and settings.
+
+    python benchmarks/benchmark_speed.py                      # 128, 256, 512 px on CPU (1024, 2048 too on CUDA)
+    python benchmarks/benchmark_speed.py --sizes 256 --steps 30
+    python benchmarks/benchmark_speed.py --coarse-to-fine     # 300 single-scale steps at 512 px vs a schedule
+
+Everything runs in one process. Per size it prints the median milliseconds per step of the plain implementation, of
+``stylize`` in float32 and of ``stylize`` as configured by default (``precision="auto"``), their ratios, the peak
+memory of each (CUDA: peak allocated; CPU: peak growth of the process's resident memory, sampled every 2 ms), and
+the final loss of every result evaluated by one float32 evaluator (the same losses, float32, NCHW).
+
+The plain implementation is the textbook loop: VGG19 as an ``nn.Sequential`` run in NCHW float32 without autocast,
+its weights left trainable as in most tutorials (so every backward pass also computes weight gradients), the same
+normalized losses, the same L-BFGS with one evaluation per step, the same content initialization.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import statistics
+import threading
+import time
+from collections.abc import Callable
+
+import psutil
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from nst_helpers import load_example, stylize
+from nst_helpers.config import choose_device
+from nst_helpers.images import resize_longest_side
+from nst_helpers.losses import content_loss, gram_matrix, style_loss
+from nst_helpers.transfer import CONTENT_WEIGHT, STYLE_WEIGHT, TV_WEIGHT, FeatureLoss, resize_style
+from nst_helpers.vgg import CONTENT_LAYER, LAYER_NAMES, STYLE_LAYERS, load_vgg
+
+
+def return_freed_memory_to_the_system() -> None:
+    """Fix glibc's mmap threshold at 128 KiB: by default it grows after large frees, after which freed tensors stay
+    in the heap and the resident-memory peak of a later run would not show its own allocations."""
+    try:
+        ctypes.CDLL("libc.so.6").mallopt(-3, 128 * 1024)  # -3 = M_MMAP_THRESHOLD
+    except (OSError, AttributeError):
+        pass  # not glibc: CPU memory numbers may then undercount later runs
+
+
+class PeakMemory:
+    """Peak memory of a block: CUDA's allocator peak, or on CPU the peak growth of resident memory (sampled)."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.device, self.peak_bytes = device, 0
+
+    def __enter__(self) -> PeakMemory:
+        if self.device.type == "cuda":
+            torch.cuda.synchronize()
+            torch.cuda.reset_peak_memory_stats()
+            self.base = torch.cuda.memory_allocated()
+            return self
+        self.process, self.done = psutil.Process(), threading.Event()
+        self.base = self.process.memory_info().rss
+        self.sampler = threading.Thread(target=self._sample, daemon=True)
+        self.sampler.start()
+        return self
+
+    def _sample(self) -> None:
+        while not self.done.wait(0.002):
+            self.peak_bytes = max(self.peak_bytes, self.process.memory_info().rss - self.base)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.device.type == "cuda":
+            torch.cuda.synchronize()
+            self.peak_bytes = torch.cuda.max_memory_allocated() - self.base
+        else:
+            self.done.set()
+            self.sampler.join()
+
+
+def plain_stylize(content: torch.Tensor, style: torch.Tensor, steps: int, device: torch.device,
+                  on_step: Callable[[], None]) -> torch.Tensor:
+    """The textbook implementation, for comparison only (see the module docstring)."""
+    model = load_vgg("original", device=device)
+    deepest = max(LAYER_NAMES.index(name) for name in (*STYLE_LAYERS, CONTENT_LAYER))
+    names = LAYER_NAMES[: deepest + 1]
+    network = nn.Sequential(*[model.layers[name] for name in names]).requires_grad_(True)  # as tutorials leave it
+    mean = torch.tensor([103.939, 116.779, 123.68], device=device).view(1, 3, 1, 1)
+
+    def features(image: torch.Tensor) -> dict[str, torch.Tensor]:
+        x, out = image.flip(1) * 255 - mean, {}
+        for name, layer in zip(names, network, strict=True):
+            x = layer(x)
+            out[name] = x
+        return out
+
+    with torch.no_grad():
+        content_target = features(content)[CONTENT_LAYER]
+        style_features = features(style)
+        grams = {name: gram_matrix(style_features[name]) for name in STYLE_LAYERS}
+    image = content.clone().requires_grad_(True)
+    optimizer = torch.optim.LBFGS([image], lr=1, max_iter=1, history_size=100, tolerance_grad=-1, tolerance_change=-1)
+
+    def closure() -> torch.Tensor:
+        optimizer.zero_grad()
+        out = features(image)
+        dx = image[..., :, 1:] - image[..., :, :-1]
+        dy = image[..., 1:, :] - image[..., :-1, :]
+        loss = (CONTENT_WEIGHT * content_loss(out[CONTENT_LAYER], content_target)
+                + STYLE_WEIGHT["original"] * style_loss(out, grams)
+                + TV_WEIGHT["original"] * (dx.pow(2).mean() + dy.pow(2).mean()))
+        loss.backward()
+        on_step()
+        return loss
+
+    for _ in range(steps):
+        optimizer.step(closure)
+    return image.detach().clamp(0, 1)
+
+
+def step_timer(device: torch.device) -> tuple[list[float], Callable[[], None]]:
+    """A list of step end times and the function that appends to it (synchronizing CUDA first)."""
+    stamps: list[float] = [time.perf_counter()]
+
+    def stamp(*_: object) -> None:
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        stamps.append(time.perf_counter())
+
+    return stamps, stamp
+
+
+def median_ms(stamps: list[float], warmup: int = 2) -> float:
+    """Median step time, leaving out the first ``warmup`` steps (allocator and kernel selection)."""
+    steps = [1000 * (b - a) for a, b in zip(stamps, stamps[1:], strict=False)]
+    return statistics.median(steps[warmup:] if len(steps) > warmup + 2 else steps)
+
+
+def run_size(size: int, steps: int, device: torch.device) -> dict[str, float]:
+    content = resize_longest_side(load_example("chelsea"), size).to(device)
+    style_full = load_example("brushstrokes")
+    style = resize_style(style_full, content, 1.0, STYLE_LAYERS).to(device)
+    evaluator = FeatureLoss(load_vgg("original", device=device), content=content, styles=[style],
+                            style_weight=STYLE_WEIGHT["original"], tv_weight=TV_WEIGHT["original"])
+    row: dict[str, float] = {}
+    runs = {
+        "plain": lambda stamp: plain_stylize(content, style, steps, device, stamp),
+        "fp32": lambda stamp: stylize(content, style_full, size=size, steps=steps, precision="fp32", device=device,
+                                      scales=(1.0,), progress=False, every=1, callback=stamp).image,
+        "fast": lambda stamp: stylize(content, style_full, size=size, steps=steps, precision="auto", device=device,
+                                      scales=(1.0,), progress=False, every=1, callback=stamp).image,
+    }
+    for name, run in runs.items():
+        stamps, stamp = step_timer(device)
+        with PeakMemory(device) as memory:
+            image = run(stamp)
+        with torch.no_grad():
+            row[f"{name}_loss"] = evaluator(image.to(device))["total"].item()
+        row[f"{name}_ms"] = median_ms(stamps)
+        row[f"{name}_mb"] = memory.peak_bytes / 2**20
+    return row
+
+
+def coarse_to_fine(size: int, single_steps: int, schedule: list[int], device: torch.device) -> None:
+    content, style = load_example("chelsea"), load_example("brushstrokes")
+    target = resize_longest_side(content, size).to(device)
+    evaluator = FeatureLoss(load_vgg("original", device=device), content=target,
+                            styles=[resize_style(style, target, 1.0, STYLE_LAYERS).to(device)],
+                            style_weight=STYLE_WEIGHT["original"], tv_weight=TV_WEIGHT["original"])
+    single = stylize(content, style, size=size, steps=single_steps, scales=(1.0,), device=device, progress=False)
+    scales = [2.0 ** -(len(schedule) - 1 - i) for i in range(len(schedule))]
+    multi = stylize(content, style, size=size, steps=schedule, scales=scales, device=device, progress=False)
+    with torch.no_grad():
+        single_loss = evaluator(single.image.to(device))["total"].item()
+        multi_loss = evaluator(multi.image.to(device))["total"].item()
+    print(f"single scale {size} px, {single_steps} steps: {single.seconds:7.1f} s, float32 loss {single_loss:.4g}")
+    print(f"coarse-to-fine {multi.settings['sizes']} px, steps {schedule}: {multi.seconds:7.1f} s, "
+          f"float32 loss {multi_loss:.4g}")
+    print(f"time ratio {multi.seconds / single.seconds:.2f} (target <= 0.5); loss ratio {multi_loss / single_loss:.3f} "
+          "(target <= 1)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=None)
+    parser.add_argument("--steps", type=int, default=20, help="steps per run (default 20)")
+    parser.add_argument("--device", default=None)
+    parser.add_argument("--coarse-to-fine", action="store_true", help="compare a schedule with 300 single-scale steps")
+    parser.add_argument("--schedule", type=int, nargs="+", default=[200, 100], help="steps per scale, coarse first")
+    args = parser.parse_args()
+    device = choose_device(args.device)
+    return_freed_memory_to_the_system()
+    torch.manual_seed(0)
+    print(f"device {device}, torch {torch.__version__}, {torch.get_num_threads()} threads")
+    if args.coarse_to_fine:
+        coarse_to_fine(512, 300, args.schedule, device)
+        return
+    sizes = args.sizes or ([128, 256, 512, 1024, 2048] if device.type == "cuda" else [128, 256, 512])
+    print(f"{'size':>5} {'plain ms':>9} {'fp32 ms':>8} {'fast ms':>8} {'plain/fast':>10} {'plain MB':>9} "
+          f"{'fast MB':>8} {'plain loss':>11} {'fp32 loss':>10} {'fast loss':>10} {'fast/fp32 loss':>14}")
+    for size in sizes:
+        r = run_size(size, args.steps, device)
+        print(f"{size:>5} {r['plain_ms']:9.1f} {r['fp32_ms']:8.1f} {r['fast_ms']:8.1f} "
+              f"{r['plain_ms'] / r['fast_ms']:10.2f} {r['plain_mb']:9.0f} {r['fast_mb']:8.0f} {r['plain_loss']:11.4g} "
+              f"{r['fp32_loss']:10.4g} {r['fast_loss']:10.4g} {r['fast_loss'] / r['fp32_loss']:14.3f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
