@@ -17,7 +17,9 @@ normalized losses, the same L-BFGS with one evaluation per step, the same conten
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ctypes
+import itertools
 import statistics
 import threading
 import time
@@ -25,7 +27,6 @@ from collections.abc import Callable
 
 import psutil
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from nst_helpers import load_example, stylize
@@ -39,10 +40,8 @@ from nst_helpers.vgg import CONTENT_LAYER, LAYER_NAMES, STYLE_LAYERS, load_vgg
 def return_freed_memory_to_the_system() -> None:
     """Fix glibc's mmap threshold at 128 KiB: by default it grows after large frees, after which freed tensors stay
     in the heap and the resident-memory peak of a later run would not show its own allocations."""
-    try:
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: CPU memory of later runs may then undercount
         ctypes.CDLL("libc.so.6").mallopt(-3, 128 * 1024)  # -3 = M_MMAP_THRESHOLD
-    except (OSError, AttributeError):
-        pass  # not glibc: CPU memory numbers may then undercount later runs
 
 
 class PeakMemory:
@@ -130,7 +129,7 @@ def step_timer(device: torch.device) -> tuple[list[float], Callable[[], None]]:
 
 def median_ms(stamps: list[float], warmup: int = 2) -> float:
     """Median step time, leaving out the first ``warmup`` steps (allocator and kernel selection)."""
-    steps = [1000 * (b - a) for a, b in zip(stamps, stamps[1:], strict=False)]
+    steps = [1000 * (b - a) for a, b in itertools.pairwise(stamps)]
     return statistics.median(steps[warmup:] if len(steps) > warmup + 2 else steps)
 
 
