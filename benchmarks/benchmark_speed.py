@@ -11,7 +11,7 @@ the final loss of every result evaluated by one float32 evaluator (the same loss
 
 The plain implementation is the textbook loop: VGG19 as an ``nn.Sequential`` run in NCHW float32 without autocast,
 its weights left trainable as in most tutorials (so every backward pass also computes weight gradients), the same
-normalized losses, the same L-BFGS with one evaluation per step, the same content initialization.
+relative losses, the same L-BFGS with one evaluation per step, the same content initialization.
 """
 
 from __future__ import annotations
@@ -95,6 +95,9 @@ def plain_stylize(content: torch.Tensor, style: torch.Tensor, steps: int, device
         content_target = features(content)[CONTENT_LAYER]
         style_features = features(style)
         grams = {name: gram_matrix(style_features[name]) for name in STYLE_LAYERS}
+    # The same relative losses as stylize: each term divided by its target's mean square.
+    content_scale = 1 / content_target.pow(2).mean()
+    layer_weights = {name: 1 / len(grams) / grams[name].pow(2).mean() for name in grams}
     image = content.clone().requires_grad_(True)
     optimizer = torch.optim.LBFGS([image], lr=1, max_iter=1, history_size=100, tolerance_grad=-1, tolerance_change=-1)
 
@@ -103,9 +106,9 @@ def plain_stylize(content: torch.Tensor, style: torch.Tensor, steps: int, device
         out = features(image)
         dx = image[..., :, 1:] - image[..., :, :-1]
         dy = image[..., 1:, :] - image[..., :-1, :]
-        loss = (CONTENT_WEIGHT * content_loss(out[CONTENT_LAYER], content_target)
-                + STYLE_WEIGHT["original"] * style_loss(out, grams)
-                + TV_WEIGHT["original"] * (dx.pow(2).mean() + dy.pow(2).mean()))
+        loss = (CONTENT_WEIGHT * content_scale * content_loss(out[CONTENT_LAYER], content_target)
+                + STYLE_WEIGHT * style_loss(out, grams, layer_weights)
+                + TV_WEIGHT * (dx.pow(2).mean() + dy.pow(2).mean()))
         loss.backward()
         on_step()
         return loss
@@ -138,7 +141,7 @@ def run_size(size: int, steps: int, device: torch.device) -> dict[str, float]:
     style_full = load_example("brushstrokes")
     style = resize_style(style_full, content, 1.0, STYLE_LAYERS).to(device)
     evaluator = FeatureLoss(load_vgg("original", device=device), content=content, styles=[style],
-                            style_weight=STYLE_WEIGHT["original"], tv_weight=TV_WEIGHT["original"])
+                            style_weight=STYLE_WEIGHT, tv_weight=TV_WEIGHT)
     row: dict[str, float] = {}
     runs = {
         "plain": lambda stamp: plain_stylize(content, style, steps, device, stamp),
@@ -163,7 +166,7 @@ def coarse_to_fine(size: int, single_steps: int, schedule: list[int], device: to
     target = resize_longest_side(content, size).to(device)
     evaluator = FeatureLoss(load_vgg("original", device=device), content=target,
                             styles=[resize_style(style, target, 1.0, STYLE_LAYERS).to(device)],
-                            style_weight=STYLE_WEIGHT["original"], tv_weight=TV_WEIGHT["original"])
+                            style_weight=STYLE_WEIGHT, tv_weight=TV_WEIGHT)
     single = stylize(content, style, size=size, steps=single_steps, scales=(1.0,), device=device, progress=False)
     scales = [2.0 ** -(len(schedule) - 1 - i) for i in range(len(schedule))]
     multi = stylize(content, style, size=size, steps=schedule, scales=scales, device=device, progress=False)

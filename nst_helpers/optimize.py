@@ -14,8 +14,9 @@ Clamping: Adam's pixels are projected back to [0, 1] after every step. L-BFGS's 
 iterations breaks the curvature pairs it learns from, so its pixels may stray slightly outside [0, 1] during the run
 (as in jcjohnson/neural-style); the returned image is clamped.
 
-Guards: a non-finite loss stops the run with a warning and returns the last image whose loss was finite; an interrupt (Ctrl-C, the notebook's stop button) stops the run and
-returns the best image so far, marked ``interrupted``.
+Guards: a non-finite loss stops the run with a warning and returns the last image whose loss was finite; an
+interrupt (Ctrl-C, the notebook's stop button) stops the run and returns the best image so far, marked
+``interrupted``.
 """
 
 from __future__ import annotations

@@ -21,14 +21,15 @@ from .losses import content_loss, gram_matrix, style_loss, tv_loss
 from .optimize import Callback, Result, optimize_image
 from .vgg import CONTENT_LAYER, LAYER_NAMES, STYLE_LAYERS, VGG19Features, downsampling_factor, load_vgg
 
-# Default weights. "original": tuned by eye at 256 px (chelsea x brushstrokes, 150 L-BFGS steps) and checked at 64
-# and 512 px: the losses are means (see losses.py), so the same numbers hold across sizes. "random": set so the balance
-# of content loss (at white noise) to style loss (at the content image) matches "original". "torchvision": estimated
-# from its ~58x smaller input scale (style loss scales with the 4th power of feature size, content with the 2nd);
-# not tuned here because its weights need a download. TV is a light touch: a few percent of the total loss.
+# Default weights, for the relative losses of FeatureLoss (each term divided by its target's mean square), so they
+# hold for every image size and weight source. Tuned by eye with chelsea x brushstrokes, 150 L-BFGS steps, at 64 and
+# 256 px and checked at 512 px. TV is a light touch: a few percent of the total loss.
 CONTENT_WEIGHT = 1.0
-STYLE_WEIGHT = {"original": 1e-3, "torchvision": 1e1, "random": 1e3}
-TV_WEIGHT = {"original": 1e6, "torchvision": 3e2, "random": 3.0}
+STYLE_WEIGHT = 100.0
+TV_WEIGHT = 10.0
+# Below this longest side relu4_2 has at most 8 positions across, its receptive fields exceed the image, and the
+# content was lost under any style weight we tried; smaller results are optimized at this size, then downsized.
+MIN_WORKING_SIZE = 128
 INITS = ("content", "noise", "style")
 
 
@@ -42,9 +43,17 @@ def layer_weights(layers: Sequence[str] | Mapping[str, float]) -> dict[str, floa
 
 
 class FeatureLoss:
-    """``image -> {"content", "style", "tv", "total"}``: weighted loss terms on VGG19 features.
+    r"""``image -> {"content", "style", "tv", "total"}``: weighted loss terms on VGG19 features.
 
     Content features and style Gram matrices of the targets are computed once, at construction, without gradients.
+
+    With ``relative=True`` (what :func:`stylize` uses) each content and style-layer term is divided by the mean square
+    of its target, so it becomes a relative squared error, :math:`\lVert F-P\rVert^2/\lVert P\rVert^2` and
+    :math:`\lVert G-A\rVert^2/\lVert A\rVert^2`. Why: means alone leave the balance between terms dependent on
+    image size (small images are nearly all edges, so early-layer activations, and the quartic style loss with them,
+    grow: from 64 to 512 px the style/content ratio moved 6x in our measurement, 2.3x as relative errors), let
+    relu4_1 outweigh relu1_1 about 1000-fold despite "equal" layer weights, and tie the weights to one network's
+    activation scale. Relative errors make one set of weights serve every size, layer and weight source.
     """
 
     def __init__(
@@ -60,6 +69,7 @@ class FeatureLoss:
         style_weight: float = 1.0,
         tv_weight: float = 0.0,
         dtype: torch.dtype = torch.float32,
+        relative: bool = True,
     ) -> None:
         self.model, self.dtype = model, dtype
         self.content_layer = content_layer if content is not None else None
@@ -69,6 +79,13 @@ class FeatureLoss:
         with torch.no_grad():
             self.content_target = self.features(content)[content_layer] if content is not None else None
             self.style_targets = self._blended_grams(styles, style_blend) if styles else {}
+        self.content_scale = 1.0
+        if relative:
+            if self.content_target is not None:
+                self.content_scale = 1.0 / _mean_square(self.content_target)
+            self.style_weights = {
+                name: weight / _mean_square(self.style_targets[name]) for name, weight in self.style_weights.items()
+            }
 
     def features(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
         """The VGG forward pass, in channels-last memory and (if chosen) bfloat16 autocast."""
@@ -94,7 +111,7 @@ class FeatureLoss:
         features = self.features(image)
         zero = image.new_zeros(())
         terms = {
-            "content": content_loss(features[self.content_layer], self.content_target)
+            "content": self.content_scale * content_loss(features[self.content_layer], self.content_target)
             if self.content_target is not None
             else zero,
             "style": style_loss(features, self.style_targets, self.style_weights) if self.style_targets else zero,
@@ -103,6 +120,11 @@ class FeatureLoss:
         weighted = {name: self.weights[name] * value for name, value in terms.items()}
         weighted["total"] = sum(weighted.values())
         return weighted
+
+
+def _mean_square(target: torch.Tensor) -> float:
+    """The scale a relative error divides by; the floor keeps an all-black target from dividing by zero."""
+    return max(float(target.float().pow(2).mean()), 1e-12)
 
 
 def initial_image(init: str, content: torch.Tensor, style: torch.Tensor | None, seed: int) -> torch.Tensor:
@@ -183,7 +205,8 @@ def stylize(
     image is resized to ``style_scale**2`` times the result's pixel count, keeping its own aspect ratio.
     ``steps`` counts forward-backward passes at each scale of the coarse-to-fine schedule ``scales`` (fractions
     of ``size`` ending in 1; by default halvings down to 256 px, so images up to 511 px run at one scale).
-    ``style_weight`` and ``tv_weight`` default to the tuned values of the weight source.
+    ``style_weight`` and ``tv_weight`` default to :data:`STYLE_WEIGHT` and :data:`TV_WEIGHT`. Results smaller than
+    :data:`MIN_WORKING_SIZE` are optimized at that size and downsized (frames stay at the working size).
     """
     device = choose_device(device)
     dtype = resolve_precision(precision, device)
@@ -192,10 +215,10 @@ def stylize(
     content_image = load_image(content)
     style_images = [load_image(item) for item in style_list]
     size = size or max(content_image.shape[-2:])
-    sizes = scale_schedule(size, scales)
+    sizes = scale_schedule(max(size, MIN_WORKING_SIZE), scales)
     step_counts = _steps_per_scale(steps, len(sizes))
-    style_weight = STYLE_WEIGHT[weights] if style_weight is None else style_weight
-    tv_weight = TV_WEIGHT[weights] if tv_weight is None else tv_weight
+    style_weight = STYLE_WEIGHT if style_weight is None else style_weight
+    tv_weight = TV_WEIGHT if tv_weight is None else tv_weight
     model = load_vgg(weights, pooling=pooling, device=device).to(memory_format=torch.channels_last)
     settings = {
         "content_weight": content_weight, "style_weight": style_weight, "tv_weight": tv_weight, "init": init,
@@ -226,7 +249,10 @@ def stylize(
         image = result.image.to(device)
         if result.interrupted or result.stopped_reason:
             break
-    return _merge(results, settings)
+    merged = _merge(results, settings)
+    if size < sizes[-1]:
+        merged.image = resize_longest_side(merged.image, size)
+    return merged
 
 
 def _shifted(callback: Callback | None, offset: int) -> Callback | None:

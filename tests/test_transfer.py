@@ -5,7 +5,7 @@ import warnings
 import pytest
 import torch
 
-from nst_helpers import optimize, transfer
+from nst_helpers import load_example, optimize, transfer
 from nst_helpers.losses import gram_matrix
 from nst_helpers.optimize import optimize_image
 from nst_helpers.transfer import FeatureLoss, reconstruct_content, stylize, synthesize_texture
@@ -34,7 +34,7 @@ def test_stylize_lowers_the_loss_and_reports_everything():
     assert result.image.shape == (1, 3, 36, 48)  # longest side 48, aspect ratio of the 48x64 content
     assert result.image.min() >= 0 and result.image.max() <= 1
     assert result.final_loss == min(history["total"])
-    assert result.settings["style_weight"] == transfer.STYLE_WEIGHT["original"]
+    assert result.settings["style_weight"] == transfer.STYLE_WEIGHT
     assert result.settings["content_layer"] == "relu4_2" and result.seconds > 0 and not result.interrupted
 
 
@@ -50,6 +50,13 @@ def test_stylize_is_reproducible_with_a_seed_on_cpu():
 def test_content_and_style_of_different_sizes_and_aspect_ratios(style_shape):
     result = stylize(picture(30, 50, 2), picture(*style_shape, 3), steps=2, **FAST)
     assert result.image.shape == (1, 3, 29, 48)
+
+
+def test_small_results_are_optimized_at_the_minimum_working_size():
+    """Documented upscaling: a 12 px result (too small for relu5_1 by itself) is optimized at 128 px, then downsized."""
+    result = stylize(CONTENT, STYLE, steps=2, every=1, **{**FAST, "size": 12})
+    assert result.settings["sizes"] == [transfer.MIN_WORKING_SIZE]
+    assert result.frames[0][1].shape[-2:] == (96, 128) and result.image.shape == (1, 3, 9, 12)
 
 
 def test_lbfgs_runs_every_step_asked_even_at_a_minimum():
@@ -126,7 +133,8 @@ def test_inits(init):
     assert result.settings["init"] == init
     start = result.frames[0][1]
     if init == "content":
-        assert torch.allclose(start, transfer.resize_longest_side(CONTENT, 48), atol=1e-6)
+        # 48 px results are optimized at the minimum working size, 128 px, then downsized.
+        assert torch.allclose(start, transfer.resize_longest_side(CONTENT, transfer.MIN_WORKING_SIZE), atol=1e-6)
     with pytest.raises(ValueError, match="init must be one of"):
         stylize(CONTENT, STYLE, steps=1, init="zeros", **FAST)
 
@@ -135,13 +143,48 @@ def test_coarse_to_fine_schedule():
     assert transfer.scale_schedule(512, None) == [256, 512]
     assert transfer.scale_schedule(1024, None) == [256, 512, 1024]
     assert transfer.scale_schedule(300, None) == [300]
-    assert transfer.scale_schedule(64, (0.5, 1.0)) == [32, 64]
+    assert transfer.scale_schedule(128, (0.5, 1.0)) == [64, 128]
     with pytest.raises(ValueError, match="end with 1"):
         transfer.scale_schedule(64, (0.5, 0.75))
-    result = stylize(CONTENT, STYLE, steps=[3, 2], scales=(0.5, 1.0), every=1, **FAST)
-    assert result.settings["sizes"] == [24, 48] and result.extra["steps_per_scale"] == [3, 2]
+    result = stylize(CONTENT, STYLE, steps=[3, 2], scales=(0.5, 1.0), every=1, **{**FAST, "size": 128})
+    assert result.settings["sizes"] == [64, 128] and result.extra["steps_per_scale"] == [3, 2]
     assert len(result.history["total"]) == 5 and [s for s, _ in result.frames] == [1, 2, 3, 4, 5]
-    assert result.frames[0][1].shape[-1] == 24 and result.image.shape == (1, 3, 36, 48)
+    assert result.frames[0][1].shape[-1] == 64 and result.image.shape == (1, 3, 96, 128)
+
+
+def test_relative_losses_divide_by_the_target_mean_square():
+    """With relative=True each term is ||F - P||^2 / ||P||^2 (content) or ||G - A||^2 / ||A||^2 (per style layer)."""
+    model = load_vgg()
+    content, style, image = picture(32, 32, 10), picture(32, 32, 11), picture(32, 32, 12)
+    loss = FeatureLoss(model, content=content, styles=[style], style_layers=["relu1_1", "relu2_1"])
+    raw = FeatureLoss(model, content=content, styles=[style], style_layers=["relu1_1", "relu2_1"], relative=False)
+    with torch.no_grad():
+        f, p = model(image, ["relu4_2"])["relu4_2"], model(content, ["relu4_2"])["relu4_2"]
+        expected_content = ((f - p) ** 2).sum() / (p**2).sum()
+        expected_style = 0
+        for layer in ("relu1_1", "relu2_1"):
+            g = gram_matrix(model(image, [layer])[layer])
+            a = gram_matrix(model(style, [layer])[layer])
+            expected_style += 0.5 * ((g - a) ** 2).sum() / (a**2).sum()
+        relative, absolute = loss(image), raw(image)
+    assert relative["content"].item() == pytest.approx(expected_content.item(), rel=1e-3)
+    assert relative["style"].item() == pytest.approx(expected_style.item(), rel=1e-3)
+    assert absolute["content"].item() == pytest.approx(((f - p) ** 2).mean().item(), rel=1e-3)
+
+
+def test_default_weights_balance_content_and_style_at_every_size():
+    """Style loss at the content image over content loss at white noise stays within 3x from 128 px (the minimum
+    working size) to 512 px (measured: 2.1x), so one style weight serves both sizes."""
+    model = load_vgg()
+    shares = []
+    for size in (128, 512):
+        content = transfer.resize_longest_side(load_example("chelsea"), size)
+        style = transfer.resize_style(load_example("brushstrokes"), content, 1.0, list(transfer.STYLE_LAYERS))
+        loss = FeatureLoss(model, content=content, styles=[style], style_weight=transfer.STYLE_WEIGHT)
+        noise = torch.rand(content.shape, generator=torch.Generator().manual_seed(0))
+        with torch.no_grad():
+            shares.append(loss(content)["style"].item() / loss(noise)["content"].item())
+    assert 1 / 3 < shares[0] / shares[1] < 3
 
 
 def test_bfloat16_fast_path_computes_the_same_losses():
@@ -177,7 +220,5 @@ def test_bad_arguments_are_explained():
         stylize(CONTENT, STYLE, steps=1, optimizer="sgd", **FAST)
     with pytest.raises(ValueError, match="precision must be one of"):
         stylize(CONTENT, STYLE, steps=1, size=48, precision="fp8", progress=False)
-    with pytest.raises(ValueError, match="too small for layer relu5_1"):
-        stylize(CONTENT, STYLE, steps=1, size=12, progress=False)
     with pytest.raises(ValueError, match="steps has 1 entries but the schedule has 2"):
         stylize(CONTENT, STYLE, steps=[1], scales=(0.5, 1), **FAST)
