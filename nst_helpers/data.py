@@ -20,6 +20,7 @@ from .images import load_image
 CLASSICS_URL = (
     "https://raw.githubusercontent.com/jcjohnson/neural-style/07c4b8299f8fbdafec0c514fc820ff1d7ff62e46/examples/inputs/"
 )
+KINDS = ("drawn", "photo", "classic")
 CLASSICS_URL_VARIABLE = "NST_CLASSICS_URL"  # override the base URL, e.g. to serve the files from a local mirror
 
 
@@ -69,6 +70,8 @@ EXAMPLES: dict[str, Example] = {
 
 def list_examples(kind: str | None = None, *, offline_only: bool = False) -> list[str]:
     """Names of the examples, optionally of one ``kind`` (``drawn``, ``photo``, ``classic``) or offline ones only."""
+    if kind not in (None, *KINDS):
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}; got {kind!r}")
     return [
         e.name for e in EXAMPLES.values()
         if (kind is None or e.kind == kind) and not (offline_only and e.kind == "classic")

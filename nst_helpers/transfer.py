@@ -25,7 +25,7 @@ from .vgg import CONTENT_LAYER, LAYER_NAMES, STYLE_LAYERS, VGG19Features, downsa
 # hold for every image size and weight source. Tuned by eye with chelsea x brushstrokes, 150 L-BFGS steps, at 64 and
 # 256 px and checked at 512 px. TV is a light touch: a few percent of the total loss.
 CONTENT_WEIGHT = 1.0
-STYLE_WEIGHT = 100.0
+STYLE_WEIGHT = 30.0
 TV_WEIGHT = 10.0
 # Below this longest side relu4_2 has at most 8 positions across, its receptive fields exceed the image, and the
 # content was lost under any style weight we tried; smaller results are optimized at this size, then downsized.
