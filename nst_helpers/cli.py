@@ -66,7 +66,7 @@ def _default_output(content: str) -> Path:
 
 def _run(args: argparse.Namespace) -> int:
     from .data import load_example
-    from .images import save_image
+    from .images import refuse_to_overwrite_inputs, resize_longest_side, save_image
     from .transfer import CONTENT_WEIGHT, stylize
 
     if args.command == "demo":
@@ -87,11 +87,13 @@ def _run(args: argparse.Namespace) -> int:
     protected = [p for p in inputs if "://" not in p]
     if output.suffix.lower() not in (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"):
         raise NSTError(f"output {output} needs an image suffix such as .png or .jpg")
+    refuse_to_overwrite_inputs(output, protected)  # now, not after minutes of optimization
     save_every = getattr(args, "save_every", None)
 
     def save_progress(step: int, image, losses) -> None:
-        if save_every and step % save_every == 0:
-            save_image(image, output.with_name(f"{output.stem}_step{step}.png"), protect=protected)
+        if save_every and step % save_every == 0:  # small results are optimized larger: save at the size asked for
+            shown = resize_longest_side(image, args.size) if max(image.shape[-2:]) > args.size else image
+            save_image(shown, output.with_name(f"{output.stem}_step{step}.png"), protect=protected)
 
     result = stylize(content, styles, size=args.size, steps=args.steps, seed=args.seed, device=args.device,
                      progress=not args.quiet, callback=save_progress if save_every else None,

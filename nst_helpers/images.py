@@ -112,7 +112,7 @@ def save_image(image: torch.Tensor, path: PathLike, *, protect: Iterable[PathLik
         raise ImageError(f"cannot save {path}: unknown suffix {path.suffix!r}; use one of {' '.join(SAVE_FORMATS)}")
     if path.is_dir():
         raise ImageError(f"cannot save to {path}: it is a folder; add a file name such as result.png")
-    _refuse_to_overwrite_inputs(path, protect)
+    refuse_to_overwrite_inputs(path, protect)
     pil = tensor_to_pil(image)
     with download.atomic_write(path, suffix=path.suffix) as file:
         pil.save(file, format=image_format, **SAVE_OPTIONS.get(image_format, {}))
@@ -311,7 +311,8 @@ def _composite_over_white(rgba: torch.Tensor) -> torch.Tensor:
     return rgb * alpha + (1 - alpha)
 
 
-def _refuse_to_overwrite_inputs(path: Path, protect: Iterable[PathLike]) -> None:
+def refuse_to_overwrite_inputs(path: Path, protect: Iterable[PathLike] = ()) -> None:
+    """Raise ImageError if ``path`` is in ``protect`` or is a file :func:`load_image` read in this process."""
     if isinstance(protect, (str, os.PathLike)):
         protect = [protect]
     protected = _loaded_input_paths | {Path(p).resolve() for p in protect}

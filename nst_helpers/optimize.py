@@ -130,9 +130,10 @@ def optimize_image(
         if values["total"] < best["loss"]:
             best["loss"], best["image"] = values["total"], image.detach().cpu().clone()
         if (step + 1) % every == 0 or step + 1 == steps:
-            frames.append((step + 1, image.detach().cpu().clone()))
+            shown = image.detach().clamp(0.0, 1.0)  # what the user would get: L-BFGS pixels may stray outside [0, 1]
+            frames.append((step + 1, shown.cpu()))
             if callback is not None:
-                callback(step + 1, image.detach(), values)
+                callback(step + 1, shown, values)
         bar.update(1)
         bar.set_postfix(loss=f"{values['total']:.4g}", refresh=False)
         return total

@@ -1,0 +1,208 @@
+"""Tests of the command line ``python -m nst_helpers``: tiny runs (32 px, 2 steps) and every kind of bad input."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from nst_helpers import transfer
+from nst_helpers.cli import main
+
+FAST = ["--size", "32", "--steps", "2", "--quiet"]
+
+
+def _write_png(path: Path, width: int, height: int, seed: int) -> Path:
+    pixels = np.random.default_rng(seed).integers(0, 256, (height, width, 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(path)
+    return path
+
+
+def _images(folder: Path) -> tuple[Path, Path, Path]:
+    """A content image (48x40, landscape) and two style images of other sizes."""
+    return (
+        _write_png(folder / "content.png", 48, 40, seed=0),
+        _write_png(folder / "style_a.png", 32, 32, seed=1),
+        _write_png(folder / "style_b.png", 24, 40, seed=2),
+    )
+
+
+@pytest.fixture
+def images(tmp_path):
+    return _images(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory):
+    """One stylization with ``--save-every 1``, shared by the tests that only read its results (runs are slow)."""
+    folder = tmp_path_factory.mktemp("first_run")
+    content, style_a, style_b = _images(folder)
+    output = folder / "out" / "result.png"  # a folder that does not exist yet
+    # capsys is function-scoped, so this fixture captures the output itself.
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = main(["stylize", str(content), str(style_a), "-o", str(output), "--save-every", "1", *FAST])
+    return {"status": status, "out": out.getvalue(), "err": err.getvalue(), "output": output,
+            "content": content, "style_a": style_a, "style_b": style_b}
+
+
+def _final_loss(out: str) -> str:
+    match = re.search(r"final loss (\S+)\)", out)
+    assert match, out
+    return match.group(1)
+
+
+def _pixels(path: Path) -> np.ndarray:
+    return np.asarray(Image.open(path).convert("RGB"), dtype=np.int16)
+
+
+def _one_error_line(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("error: ")
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def test_stylize_writes_the_result_and_says_where(first_run):
+    output = first_run["output"]
+    assert first_run["status"] == 0
+    assert first_run["out"].startswith(f"Saved {output.resolve()} (2 steps in ")
+    assert first_run["err"] == ""  # --quiet: no progress bar
+    with Image.open(output) as result:
+        assert result.format == "PNG"
+        assert result.size == (32, 27)  # longest side 32, the content's aspect ratio 48:40 kept
+
+
+def test_save_every_writes_the_intermediate_images(first_run):
+    folder = first_run["output"].parent
+    assert sorted(p.name for p in folder.iterdir()) == ["result.png", "result_step1.png", "result_step2.png"]
+    # The result is the step with the lowest loss (an L-BFGS line-search trial may be worse than the one before).
+    final = _pixels(first_run["output"])
+    assert any(np.array_equal(_pixels(folder / f"result_step{n}.png"), final) for n in (1, 2))
+    assert _pixels(folder / "result_step1.png").shape == (27, 32, 3)
+
+
+def test_style_blend_mixes_several_styles(first_run, tmp_path, capsys):
+    """A blend of (1, 0) gives the result of the first style alone; (0, 1) gives another one."""
+    content, style_a, style_b = first_run["content"], first_run["style_a"], first_run["style_b"]
+    losses = {}
+    for weights in ("1", "0"), ("0", "1"):
+        output = tmp_path / f"blend_{'_'.join(weights)}.png"
+        argv = ["stylize", str(content), str(style_a), str(style_b), "--style-blend", *weights, "-o", str(output)]
+        assert main([*argv, *FAST]) == 0
+        losses[weights] = _final_loss(capsys.readouterr().out)
+    assert losses[("1", "0")] == _final_loss(first_run["out"])
+    assert np.abs(_pixels(tmp_path / "blend_1_0.png") - _pixels(first_run["output"])).max() <= 1
+    assert losses[("0", "1")] != losses[("1", "0")]
+
+
+def test_style_blend_with_the_wrong_count_is_one_error_line(images, tmp_path, capsys):
+    content, style_a, style_b = images
+    output = tmp_path / "out.png"
+    argv = ["stylize", str(content), str(style_a), str(style_b), "--style-blend", "0.5", "-o", str(output), *FAST]
+    assert main(argv) == 2
+    assert "one non-negative weight per style image (2)" in _one_error_line(capsys.readouterr().err)
+    assert not output.exists()
+
+
+def test_missing_content_file_is_one_error_line(images, tmp_path, capsys):
+    _, style, _ = images
+    missing = tmp_path / "no_such_photo.jpg"
+    assert main(["stylize", str(missing), str(style), "-o", str(tmp_path / "out.png"), *FAST]) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert f"no such file: {missing}" in line
+
+
+def test_text_file_named_jpg_is_one_error_line(images, tmp_path, capsys):
+    content, _, _ = images
+    fake = tmp_path / "style.jpg"
+    fake.write_text("<html>not a picture</html>")
+    assert main(["stylize", str(content), str(fake), "-o", str(tmp_path / "out.png"), *FAST]) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert f"{fake} is not an image Pillow can read" in line
+    assert not (tmp_path / "out.png").exists()
+
+
+def _no_stylize(*args, **kwargs):
+    raise AssertionError("the output path must be checked before the optimization starts")
+
+
+def test_output_equal_to_the_content_is_refused_and_the_content_kept(images, capsys, monkeypatch):
+    monkeypatch.setattr(transfer, "stylize", _no_stylize)
+    content, style, _ = images
+    before = content.read_bytes()
+    assert main(["stylize", str(content), str(style), "-o", str(content), *FAST]) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert f"refusing to overwrite {content}" in line
+    assert content.read_bytes() == before
+
+
+def test_output_equal_to_a_style_by_another_spelling_is_refused(images, capsys, monkeypatch):
+    monkeypatch.setattr(transfer, "stylize", _no_stylize)
+    content, style, _ = images
+    other_spelling = style.parent / "." / style.name
+    before = style.read_bytes()
+    assert main(["stylize", str(content), str(style), "-o", str(other_spelling), *FAST]) == 2
+    assert "refusing to overwrite" in _one_error_line(capsys.readouterr().err)
+    assert style.read_bytes() == before
+
+
+def test_output_without_an_image_suffix_is_refused(images, tmp_path, capsys):
+    content, style, _ = images
+    output = tmp_path / "result.txt"
+    assert main(["stylize", str(content), str(style), "-o", str(output), *FAST]) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert f"output {output} needs an image suffix such as .png or .jpg" in line
+    assert not output.exists()
+
+
+def test_too_small_image_is_optimized_larger_and_saved_at_its_size(tmp_path):
+    """Documented upscaling: an 8 px result is optimized at the minimum working size (128 px), then downsized."""
+    content = _write_png(tmp_path / "tiny.png", 8, 8, seed=3)
+    style = _write_png(tmp_path / "style.png", 32, 32, seed=4)
+    out = tmp_path / "out.png"
+    argv = ["stylize", str(content), str(style), "-o", str(out), "--size", "8", "--steps", "2", "--save-every", "1"]
+    assert main([*argv, "--quiet"]) == 0
+    assert Image.open(out).size == (8, 8) and Image.open(tmp_path / "out_step1.png").size == (8, 8)
+
+
+@pytest.mark.parametrize("bad", [["--steps", "0"], ["--size", "-3"], ["--steps", "many"]])
+def test_bad_numbers_are_refused_by_argparse(images, tmp_path, capsys, bad):
+    content, style, _ = images
+    with pytest.raises(SystemExit) as exited:
+        main(["stylize", str(content), str(style), "-o", str(tmp_path / "out.png"), "--quiet", *bad])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {bad[0]}" in err
+    assert "Traceback" not in err
+
+
+def test_a_command_is_required(capsys):
+    with pytest.raises(SystemExit) as exited:
+        main([])
+    assert exited.value.code == 2
+    assert "required: command" in capsys.readouterr().err
+
+
+def test_demo_runs_as_a_module(tmp_path):
+    """The one subprocess run: ``python -m nst_helpers demo`` works offline and writes a PNG."""
+    output = tmp_path / "demo.png"
+    completed = subprocess.run(
+        [sys.executable, "-m", "nst_helpers", "demo", "--size", "32", "--steps", "2", "-o", str(output), "--quiet"],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert f"Saved {output.resolve()} (2 steps in " in completed.stdout
+    assert completed.stderr == ""
+    with Image.open(output) as result:
+        assert result.format == "PNG"
+        assert max(result.size) == 32
+        assert result.size == (32, 21)  # chelsea is 451x300
