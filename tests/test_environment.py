@@ -19,7 +19,7 @@ else:
 ROOT = Path(__file__).resolve().parents[1]
 ENVIRONMENT = ROOT / "environment.yml"
 CONDA_TO_PYPI = {"pytorch": "torch"}  # conda-forge names that differ from the PyPI ones
-TEST_TOOLS = ["pytest", "nbval", "ipykernel", "nbformat", "ruff"]
+TEST_TOOLS = ["pytest", "nbval", "ipykernel", "nbformat", "ruff", "jupyterlab", "playwright", "psutil"]
 
 
 def parse_simple_yaml(text: str) -> dict:
