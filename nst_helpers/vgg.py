@@ -120,7 +120,7 @@ class VGG19Features(nn.Module):
         deepest = max(LAYER_NAMES.index(name) for name in wanted)
         check_image_size(image, LAYER_NAMES[deepest])
         features = {}
-        x = self.preprocess(image)
+        x = self.preprocess(image.to(self.layers["conv1_1"].weight.device))  # a CPU image works with a GPU model
         for name in LAYER_NAMES[: deepest + 1]:
             x = self.layers[name](x)
             if name in wanted:
