@@ -1,0 +1,315 @@
+"""The notebook experiments, driven like a learner drives them: set the controls, press Run, read what they show.
+
+Runs under ipywidgets 8 (installed) and 7 (CI puts 7.7 first on PYTHONPATH for a second run of this file).
+"""
+
+import io
+import signal
+import threading
+from datetime import datetime, timezone
+
+import ipywidgets
+import pytest
+import torch
+from PIL import Image
+
+from nst_helpers import widgets
+from nst_helpers.errors import ImageError
+from nst_helpers.images import load_image
+
+IPYWIDGETS_MAJOR = int(ipywidgets.__version__.split(".")[0])
+
+
+def picture(height: int, width: int, seed: int) -> torch.Tensor:
+    noise = torch.rand(1, 3, max(2, height // 8), max(2, width // 8), generator=torch.Generator().manual_seed(seed))
+    return torch.nn.functional.interpolate(noise, size=(height, width), mode="bilinear", align_corners=False)
+
+
+CONTENT, STYLE = picture(36, 48, 0), picture(40, 40, 1)
+
+
+def png_image(data: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(bytes(data)))
+    assert image.format == "PNG"
+    return image
+
+
+def png_of(tensor: torch.Tensor) -> bytes:
+    buffer = io.BytesIO()
+    tensor_to_save = (tensor[0].clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy()
+    Image.fromarray(tensor_to_save).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_ipywidgets_version_under_test(capsys):
+    with capsys.disabled():
+        print(f"\nipywidgets {ipywidgets.__version__}")
+    assert IPYWIDGETS_MAJOR in (7, 8)
+
+
+def test_loss_lab_passes_the_slider_values_to_the_optimizer():
+    lab = widgets.loss_lab(CONTENT, STYLE, size=40, steps=2)
+    first_image, first_plot = bytes(lab.image_widget.value), bytes(lab.loss_widget.value)
+    assert png_image(first_image).size == (40, 30)  # the content, until the first run
+
+    low_ratio, high_ratio = 10.0 ** (lab.ratio_slider.min + 1), 10.0 ** (lab.ratio_slider.max - 1)
+    lab.ratio_slider.value = low_ratio  # more style
+    lab.tv_slider.value = tv_weight = 10.0 ** (lab.tv_slider.max - 1)
+    lab.steps_slider.value = 3
+    lab.init_buttons.value = "noise"
+    lab.optimizer_buttons.value = "adam"
+    lab.run_button.click()
+
+    settings = lab.last_settings
+    assert settings is lab.last_result.settings
+    assert settings["style_weight"] == pytest.approx(1 / low_ratio) and settings["content_weight"] == 1.0
+    assert settings["tv_weight"] == pytest.approx(tv_weight)
+    assert settings["steps"] == [3] and settings["init"] == "noise" and settings["optimizer"] == "adam"
+    assert settings["size"] == 40
+    assert lab.last_result.steps_done == 3 and lab.progress.value == lab.progress.max == 3
+    assert lab.status.value.startswith("Done: 3 steps") and lab.runs == 1
+    shown = bytes(lab.image_widget.value)
+    assert shown != first_image and shown == png_of(lab.last_result.image)
+    assert bytes(lab.loss_widget.value) != first_plot
+    assert not lab.run_button.disabled
+
+    lab.ratio_slider.value = high_ratio
+    lab.optimizer_buttons.value = "lbfgs"
+    lab.run_button.click()
+    assert lab.runs == 2
+    assert lab.last_settings["style_weight"] == pytest.approx(1 / high_ratio)
+    assert lab.last_settings["optimizer"] == "lbfgs"
+    assert bytes(lab.image_widget.value) != shown
+
+
+def test_the_image_and_loss_plot_update_during_the_run(monkeypatch):
+    lab = widgets.loss_lab(CONTENT, STYLE, size=32, steps=3)
+    seen = []
+    show = lab._show_progress
+
+    def watch(step, image, losses):
+        show(step, image, losses)
+        seen.append((step, lab.progress.value, bytes(lab.image_widget.value), bytes(lab.loss_widget.value)))
+
+    monkeypatch.setattr(lab, "_show_progress", watch)
+    lab.run_button.click()
+    assert [s[0] for s in seen] == [1, 2, 3] and [s[1] for s in seen] == [1, 2, 3]
+    assert len({s[2] for s in seen}) == 3 and len({s[3] for s in seen}) == 3  # a new image and plot each time
+
+
+def test_a_second_click_during_a_run_does_not_start_a_second_run(monkeypatch):
+    lab = widgets.loss_lab(CONTENT, STYLE, size=32, steps=3)
+    calls, statuses = [], []
+    stylize = widgets.stylize
+    monkeypatch.setattr(widgets, "stylize", lambda *a, **k: calls.append(k) or stylize(*a, **k))
+    show = lab._show_progress
+
+    def click_again(step, image, losses):
+        show(step, image, losses)
+        if step == 1:
+            assert lab.run_button.disabled
+            lab.run_button.click()
+            statuses.append(lab.status.value)
+            assert lab.run() is None
+            statuses.append(lab.status.value)
+
+    monkeypatch.setattr(lab, "_show_progress", click_again)
+    lab.run_button.click()
+    assert len(calls) == 1 and lab.runs == 1
+    assert "click made during the run was ignored" in statuses[0] and statuses[1].startswith("Already running")
+    assert lab.status.value.startswith("Done") and not lab.run_button.disabled
+
+
+def test_a_click_queued_in_the_kernel_during_a_run_is_ignored(monkeypatch):
+    """The browser stamps each click; one sent while the last run was going waits in the kernel's queue."""
+    lab = widgets.loss_lab(CONTENT, STYLE, size=32, steps=2)
+    sent = iter([1000.0, 1000.2, 1000.0 + 3600.0])
+    monkeypatch.setattr(widgets, "_sent_at", lambda: next(sent))
+    lab.run_button.click()  # sent at 1000.0, runs for a while
+    lab.run_button.click()  # sent 0.2 s later, during the run, handled after it: ignored
+    assert lab.runs == 1 and "ignored" in lab.status.value
+    lab.run_button.click()  # sent an hour later
+    assert lab.runs == 2 and lab.status.value.startswith("Done")
+
+
+def test_the_stop_button_keeps_the_best_image(monkeypatch):
+    lab = widgets.loss_lab(CONTENT, STYLE, size=32, steps=4)
+    show = lab._show_progress
+
+    def stop_at_two(step, image, losses):
+        show(step, image, losses)
+        if step == 2:
+            raise KeyboardInterrupt  # what the notebook's stop button raises in the kernel
+
+    monkeypatch.setattr(lab, "_show_progress", stop_at_two)
+    lab.run_button.click()
+    result = lab.last_result
+    assert result.interrupted and result.steps_done == 2
+    assert lab.status.value.startswith("Stopped after 2 steps: kept the best image")
+    assert bytes(lab.image_widget.value) == png_of(result.image)
+    assert not lab._running and not lab.run_button.disabled
+    assert any("interrupted after 2 steps" in output["text"] for output in lab.output.outputs)
+
+
+def test_an_error_leaves_the_experiment_usable(monkeypatch):
+    lab = widgets.loss_lab(CONTENT, STYLE, size=32, steps=2)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("out of memory")
+
+    monkeypatch.setattr(widgets, "stylize", broken)
+    with pytest.raises(RuntimeError):  # outside a notebook; in one, the output area shows it
+        lab.run()
+    assert not lab._running and not lab.run_button.disabled and lab.last_result is None
+    lab.run_button.click()  # ipywidgets logs what a click handler raises
+    assert not lab._running and lab.runs == 2
+
+
+def test_call_interruptibly_moves_a_call_from_another_thread_to_the_main_thread(monkeypatch):
+    """JupyterLab 4.6 delivers widget events on a kernel subshell thread, where the stop button cannot interrupt."""
+    scheduled = []
+
+    class FakeKernel:
+        class io_loop:  # mimics the attribute of ipykernel's kernel
+            add_callback = staticmethod(scheduled.append)
+
+    class FakeShell:
+        kernel = FakeKernel()
+
+    monkeypatch.setattr(widgets, "get_ipython", lambda: FakeShell())
+    handlers = []
+
+    def record():
+        handlers.append((threading.current_thread() is threading.main_thread(), signal.getsignal(signal.SIGINT)))
+
+    widgets.call_interruptibly(record)  # on the main thread: called at once
+    thread = threading.Thread(target=widgets.call_interruptibly, args=(record,))
+    thread.start()
+    thread.join()
+    assert len(handlers) == 1 and len(scheduled) == 1  # from the other thread: only scheduled
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)  # what ipykernel sets while idle
+    try:
+        scheduled[0]()  # what the kernel's main loop does next
+        assert handlers[1] == (True, signal.default_int_handler)
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
+def test_style_layer_explorer_synthesizes_with_the_chosen_layers_and_weights():
+    explorer = widgets.style_layer_explorer(STYLE, size=32, steps=2)
+    style_gram, texture_gram = (bytes(w.value) for w in explorer.gram_widgets)
+    assert png_image(style_gram) and texture_gram == b""  # no texture yet
+    explorer.layer_checkboxes["relu5_1"].value = False
+    explorer.weight_sliders["relu1_1"].value = 3.0
+    explorer.weight_sliders["relu2_1"].value = 0.0  # weight 0 leaves a layer out too
+    explorer.steps_slider.value = 3
+    explorer.run_button.click()
+    assert explorer.last_settings["layers"] == pytest.approx({"relu1_1": 0.6, "relu3_1": 0.2, "relu4_1": 0.2})
+    assert explorer.last_settings["steps"] == 3 and explorer.last_result.steps_done == 3
+    assert png_image(explorer.image_widget.value).size == (32, 32)
+    assert png_image(explorer.gram_widgets[1].value)  # the texture's Gram matrix, now that there is one
+    before = [bytes(w.value) for w in explorer.gram_widgets]
+    explorer.gram_dropdown.value = "relu1_1"
+    assert all(bytes(w.value) != old for w, old in zip(explorer.gram_widgets, before, strict=True))
+
+
+def test_style_layer_explorer_with_no_layer_says_what_is_wrong():
+    explorer = widgets.style_layer_explorer(STYLE, size=32, steps=2)
+    for checkbox in explorer.layer_checkboxes.values():
+        checkbox.value = False
+    with pytest.raises(ValueError, match="at least one positive weight"):
+        explorer.run()
+
+
+def test_feature_map_explorer_shows_the_chosen_layer_channel_and_page():
+    explorer = widgets.feature_map_explorer({"a": picture(48, 48, 2), "b": picture(40, 48, 3)}, size=48)
+    figures = {bytes(explorer.figure_widget.value)}
+    assert explorer.status.value.startswith("relu1_1: 64 channels of 48×48")
+    explorer.layer_dropdown.value = "relu3_1"
+    assert explorer.channel_slider.max == 255 and explorer.status.value.startswith("relu3_1: 256 channels of 12×12")
+    figures.add(bytes(explorer.figure_widget.value))
+    explorer.channel_slider.value = 200
+    figures.add(bytes(explorer.figure_widget.value))
+    explorer.page_checkbox.value = True
+    figures.add(bytes(explorer.figure_widget.value))
+    explorer.image_dropdown.value = "b"
+    figures.add(bytes(explorer.figure_widget.value))
+    assert len(figures) == 5  # every change redrew the figure
+    explorer.layer_dropdown.value = "relu1_1"  # 64 channels: the slider's range shrinks and channel 200 becomes 63
+    assert explorer.channel_slider.max == 63 and explorer.channel_slider.value == 63
+    assert png_image(explorer.figure_widget.value).width > 400
+
+
+def test_feature_map_explorer_features_match_the_network():
+    explorer = widgets.feature_map_explorer({"a": picture(32, 32, 4)}, size=32)
+    explorer.layer_dropdown.value = "conv2_1"
+    expected = explorer.model(explorer.images["a"], ["conv2_1"])["conv2_1"]
+    assert torch.equal(explorer.features(), expected)
+
+
+PNG_BYTES = png_of(picture(30, 20, 5))
+
+
+def test_uploaded_files_reads_the_ipywidgets_7_shape():
+    value = {"mine.png": {"metadata": {"name": "mine.png", "type": "image/png", "size": 3}, "content": b"abc"}}
+    assert widgets.uploaded_files(value) == [("mine.png", b"abc")]
+
+
+def test_uploaded_files_reads_the_ipywidgets_8_shape():
+    value = ({"name": "mine.png", "type": "image/png", "size": 3, "content": memoryview(b"abc"),
+              "last_modified": datetime(2024, 1, 1, tzinfo=timezone.utc)},)
+    assert widgets.uploaded_files(value) == [("mine.png", b"abc")]
+    assert widgets.uploaded_files(()) == [] and widgets.uploaded_files({}) == []
+
+
+def upload(widget: ipywidgets.FileUpload, name: str, data: bytes) -> None:
+    """What the browser does when a learner picks a file, in the installed ipywidgets' own shape."""
+    if IPYWIDGETS_MAJOR >= 8:
+        widget.value = ({"name": name, "type": "image/png", "size": len(data), "content": memoryview(data),
+                         "last_modified": datetime(2024, 1, 1, tzinfo=timezone.utc)},)
+    else:
+        widget.metadata = [{"name": name, "type": "image/png", "size": len(data), "lastModified": 0}]
+        widget.data = [data]
+        widget.set_trait("_counter", widget._counter + 1)
+
+
+def test_uploaded_files_reads_a_file_upload_widget():
+    widget = ipywidgets.FileUpload()
+    upload(widget, "photo.png", PNG_BYTES)
+    assert widgets.uploaded_files(widget) == [("photo.png", PNG_BYTES)]
+
+
+def test_studio_stylizes_an_uploaded_photo_and_saves_it(tmp_path):
+    studio = widgets.studio(size=32, steps=2, folder=tmp_path / "outputs")
+    preview = bytes(studio.previews["content"].value)
+    studio.save_button.click()
+    assert studio.status.value.startswith("Nothing to save") and not (tmp_path / "outputs").exists()
+
+    upload(studio.content_upload, "my photo.png", PNG_BYTES)
+    assert studio.content_dropdown.value == "my photo.png" and "my photo.png" in studio.content_dropdown.options
+    assert torch.equal(studio.images["my photo.png"], load_image(Image.open(io.BytesIO(PNG_BYTES))))
+    assert bytes(studio.previews["content"].value) != preview
+
+    studio.style_dropdown.value = "mosaic"
+    studio.ratio_slider.value = ratio = 10.0 ** (studio.ratio_slider.min + 1)
+    studio.steps_slider.value = 3
+    studio.run_button.click()
+    assert studio.last_settings["style_weight"] == pytest.approx(1 / ratio) and studio.last_settings["steps"] == [3]
+    assert studio.last_result.image.shape == (1, 3, 32, 21)  # the 30x20 upload at size 32
+    assert not studio.save_button.disabled
+
+    path = studio.save()
+    assert path == tmp_path / "outputs" / "my-photo_mosaic.png"
+    assert torch.equal(load_image(path), load_image(Image.open(io.BytesIO(png_of(studio.last_result.image)))))
+    link = studio.download.value
+    assert 'download="my-photo_mosaic.png"' in link and 'href="data:image/png;base64,' in link
+    studio.save_button.click()  # saving again never overwrites
+    assert (tmp_path / "outputs" / "my-photo_mosaic_2.png").is_file() and "my-photo_mosaic_2.png" in studio.status.value
+
+
+def test_studio_refuses_a_file_that_is_not_an_image():
+    studio = widgets.studio(size=32, steps=2)
+    with pytest.raises(ImageError, match=r"notes\.png is not an image"):
+        studio.add_uploads("style", [("notes.png", b"these are not pixels")])
+    assert "notes.png" not in studio.style_dropdown.options
