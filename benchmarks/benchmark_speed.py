@@ -32,7 +32,6 @@ from torch import nn
 from nst_helpers import load_example, stylize
 from nst_helpers.config import choose_device
 from nst_helpers.images import resize_longest_side
-from nst_helpers.losses import content_loss, gram_matrix, style_loss
 from nst_helpers.transfer import CONTENT_WEIGHT, STYLE_WEIGHT, TV_WEIGHT, FeatureLoss, resize_style
 from nst_helpers.vgg import CONTENT_LAYER, LAYER_NAMES, STYLE_LAYERS, load_vgg
 
@@ -91,13 +90,17 @@ def plain_stylize(content: torch.Tensor, style: torch.Tensor, steps: int, device
             out[name] = x
         return out
 
+    def gram(feature: torch.Tensor) -> torch.Tensor:
+        flat = feature.reshape(feature.shape[1], -1)
+        return flat @ flat.t() / flat.shape[1]
+
     with torch.no_grad():
         content_target = features(content)[CONTENT_LAYER]
         style_features = features(style)
-        grams = {name: gram_matrix(style_features[name]) for name in STYLE_LAYERS}
+        grams = {name: gram(style_features[name]) for name in STYLE_LAYERS}
     # The same relative losses as stylize: each term divided by its target's mean square.
     content_scale = 1 / content_target.pow(2).mean()
-    layer_weights = {name: 1 / len(grams) / grams[name].pow(2).mean() for name in grams}
+    layer_scales = {name: 1 / len(grams) / grams[name].pow(2).mean() for name in grams}
     image = content.clone().requires_grad_(True)
     optimizer = torch.optim.LBFGS([image], lr=1, max_iter=1, history_size=100, tolerance_grad=-1, tolerance_change=-1)
 
@@ -106,8 +109,8 @@ def plain_stylize(content: torch.Tensor, style: torch.Tensor, steps: int, device
         out = features(image)
         dx = image[..., :, 1:] - image[..., :, :-1]
         dy = image[..., 1:, :] - image[..., :-1, :]
-        loss = (CONTENT_WEIGHT * content_scale * content_loss(out[CONTENT_LAYER], content_target)
-                + STYLE_WEIGHT * style_loss(out, grams, layer_weights)
+        loss = (CONTENT_WEIGHT * content_scale * (out[CONTENT_LAYER] - content_target).pow(2).mean()
+                + STYLE_WEIGHT * sum(layer_scales[n] * (gram(out[n]) - grams[n]).pow(2).mean() for n in grams)
                 + TV_WEIGHT * (dx.pow(2).mean() + dy.pow(2).mean()))
         loss.backward()
         on_step()
@@ -136,27 +139,44 @@ def median_ms(stamps: list[float], warmup: int = 2) -> float:
     return statistics.median(steps[warmup:] if len(steps) > warmup + 2 else steps)
 
 
-def run_size(size: int, steps: int, device: torch.device) -> dict[str, float]:
+def runs_for(size: int, device: torch.device) -> tuple[dict[str, Callable[..., torch.Tensor]], FeatureLoss]:
+    """The three ways to stylize one size, each ``(steps, on_step) -> image``, and the float32 evaluator."""
     content = resize_longest_side(load_example("chelsea"), size).to(device)
     style_full = load_example("brushstrokes")
     style = resize_style(style_full, content, 1.0, STYLE_LAYERS).to(device)
     evaluator = FeatureLoss(load_vgg("original", device=device), content=content, styles=[style],
                             style_weight=STYLE_WEIGHT, tv_weight=TV_WEIGHT)
+
+    def with_stylize(precision: str) -> Callable[..., torch.Tensor]:
+        return lambda steps, stamp: stylize(content, style_full, size=size, steps=steps, precision=precision,
+                                            device=device, scales=(1.0,), progress=False, every=1,
+                                            callback=stamp).image
+
+    runs = {"plain": lambda steps, stamp: plain_stylize(content, style, steps, device, stamp),
+            "fp32": with_stylize("fp32"), "fast": with_stylize("auto")}
+    return runs, evaluator
+
+
+def time_size(size: int, steps: int, device: torch.device) -> dict[str, float]:
+    """Median ms per step and final float32-evaluated loss of each run, with the default memory allocator."""
+    runs, evaluator = runs_for(size, device)
     row: dict[str, float] = {}
-    runs = {
-        "plain": lambda stamp: plain_stylize(content, style, steps, device, stamp),
-        "fp32": lambda stamp: stylize(content, style_full, size=size, steps=steps, precision="fp32", device=device,
-                                      scales=(1.0,), progress=False, every=1, callback=stamp).image,
-        "fast": lambda stamp: stylize(content, style_full, size=size, steps=steps, precision="auto", device=device,
-                                      scales=(1.0,), progress=False, every=1, callback=stamp).image,
-    }
     for name, run in runs.items():
         stamps, stamp = step_timer(device)
-        with PeakMemory(device) as memory:
-            image = run(stamp)
+        image = run(steps, stamp)
         with torch.no_grad():
             row[f"{name}_loss"] = evaluator(image.to(device))["total"].item()
         row[f"{name}_ms"] = median_ms(stamps)
+    return row
+
+
+def peak_memory_mb(size: int, device: torch.device, steps: int = 4) -> dict[str, float]:
+    """Peak memory of a few steps of each run (call :func:`return_freed_memory_to_the_system` first on CPU)."""
+    runs, _ = runs_for(size, device)
+    row: dict[str, float] = {}
+    for name, run in runs.items():
+        with PeakMemory(device) as memory:
+            run(steps, lambda *_: None)
         row[f"{name}_mb"] = memory.peak_bytes / 2**20
     return row
 
@@ -189,21 +209,27 @@ def main() -> None:
     parser.add_argument("--schedule", type=int, nargs="+", default=[200, 100], help="steps per scale, coarse first")
     args = parser.parse_args()
     device = choose_device(args.device)
-    return_freed_memory_to_the_system()
     torch.manual_seed(0)
     print(f"device {device}, torch {torch.__version__}, {torch.get_num_threads()} threads")
     if args.coarse_to_fine:
         coarse_to_fine(512, 300, args.schedule, device)
         return
     sizes = args.sizes or ([128, 256, 512, 1024, 2048] if device.type == "cuda" else [128, 256, 512])
-    print(f"{'size':>5} {'plain ms':>9} {'fp32 ms':>8} {'fast ms':>8} {'plain/fast':>10} {'plain MB':>9} "
-          f"{'fast MB':>8} {'plain loss':>11} {'fp32 loss':>10} {'fast loss':>10} {'fast/fp32 loss':>14}")
+    print(f"{'size':>5} {'plain ms':>9} {'fp32 ms':>8} {'fast ms':>8} {'plain/fast':>10} {'plain loss':>11} "
+          f"{'fp32 loss':>10} {'fast loss':>10} {'fast/fp32 loss':>14}")
     for size in sizes:
-        r = run_size(size, args.steps, device)
+        r = time_size(size, args.steps, device)
         print(f"{size:>5} {r['plain_ms']:9.1f} {r['fp32_ms']:8.1f} {r['fast_ms']:8.1f} "
-              f"{r['plain_ms'] / r['fast_ms']:10.2f} {r['plain_mb']:9.0f} {r['fast_mb']:8.0f} {r['plain_loss']:11.4g} "
-              f"{r['fp32_loss']:10.4g} {r['fast_loss']:10.4g} {r['fast_loss'] / r['fp32_loss']:14.3f}", flush=True)
-
+              f"{r['plain_ms'] / r['fast_ms']:10.2f} {r['plain_loss']:11.4g} {r['fp32_loss']:10.4g} "
+              f"{r['fast_loss']:10.4g} {r['fast_loss'] / r['fp32_loss']:14.3f}", flush=True)
+    # Memory last: the allocator setting it needs on CPU slows every later step by a third (page faults).
+    return_freed_memory_to_the_system()
+    print(f"\npeak memory, MB ({'allocated' if device.type == 'cuda' else 'resident growth'}, 4 steps)")
+    print(f"{'size':>5} {'plain':>8} {'fp32':>8} {'fast':>8} {'plain/fast':>10}")
+    for size in sizes:
+        m = peak_memory_mb(size, device)
+        print(f"{size:>5} {m['plain_mb']:8.0f} {m['fp32_mb']:8.0f} {m['fast_mb']:8.0f} "
+              f"{m['plain_mb'] / m['fast_mb']:10.2f}", flush=True)
 
 if __name__ == "__main__":
     main()

@@ -40,16 +40,36 @@ def content_loss(features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return F.mse_loss(_at_least_float32(features), _at_least_float32(target))
 
 
+class _GramProduct(torch.autograd.Function):
+    r""":math:`F F^\top` for (B, N, M) features, with a backward pass of one matrix product instead of two.
+
+    Autograd would differentiate ``F @ F.transpose`` as two products, one for each factor, and add them. Since
+    :math:`d(F F^\top) = dF\,F^\top + F\,dF^\top`, the gradient is :math:`(\bar G + \bar G^\top) F`: one N x N sum,
+    then one product. This saves a third of the Gram arithmetic per step (checked by ``gradcheck`` in the tests).
+    """
+
+    @staticmethod
+    def forward(ctx: torch.autograd.function.FunctionCtx, flat: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(flat)
+        return flat @ flat.transpose(1, 2)
+
+    @staticmethod
+    def backward(ctx: torch.autograd.function.FunctionCtx, grad_gram: torch.Tensor) -> torch.Tensor:
+        (flat,) = ctx.saved_tensors
+        return (grad_gram + grad_gram.transpose(1, 2)) @ flat
+
+
 def gram_matrix(features: torch.Tensor) -> torch.Tensor:
     """Channel correlations averaged over positions: ``G[b, i, j] = mean_k F[b, i, k] F[b, j, k]``.
 
     Takes (B, N, H, W), returns (B, N, N); bfloat16 features are upcast first, so the Gram matrix is float32.
+    Computes ``flat @ flat.transpose(1, 2) / (H W)`` with a cheaper backward pass (:class:`_GramProduct`).
     """
     if features.dim() != 4:
         raise ValueError(f"gram_matrix expects features shaped (B, N, H, W), got {tuple(features.shape)}")
     batch, channels, height, width = features.shape
     flat = _at_least_float32(features).reshape(batch, channels, height * width)
-    return flat @ flat.transpose(1, 2) / (height * width)
+    return _GramProduct.apply(flat) / (height * width)
 
 
 def style_loss(

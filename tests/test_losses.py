@@ -39,6 +39,34 @@ def test_gram_matrix_is_independent_of_image_size():
     assert torch.allclose(gram_matrix(features.repeat(1, 1, 2, 2)), gram_matrix(features), atol=1e-6)
 
 
+def test_gram_matrix_gradient_hand_computed():
+    """d/dF of sum(W * F F^T / M) is (W + W^T) F / M; with W = [[1, 0], [0, 0]] only row 1 of F gets 2 F_1 / 2."""
+    features = toy_features().requires_grad_(True)
+    upstream = torch.tensor([[[1.0, 0.0], [0.0, 0.0]]])
+    (gram_matrix(features) * upstream).sum().backward()
+    assert torch.equal(features.grad, torch.tensor([[1.0, 2.0], [0.0, 0.0]]).reshape(1, 2, 1, 2))
+
+
+def test_gram_matrix_one_product_backward_matches_autograd():
+    """The hand-written backward equals autograd's two-product one, for non-symmetric upstream gradients too."""
+    generator = torch.Generator().manual_seed(4)
+    features = torch.randn(2, 5, 3, 4, dtype=torch.float64, generator=generator, requires_grad=True)
+    assert torch.autograd.gradcheck(gram_matrix, (features,))
+    upstream = torch.randn(2, 5, 5, dtype=torch.float64, generator=generator)
+    (ours,) = torch.autograd.grad((gram_matrix(features) * upstream).sum(), features)
+    flat = features.reshape(2, 5, 12)
+    (reference,) = torch.autograd.grad((flat @ flat.transpose(1, 2) / 12 * upstream).sum(), features)
+    assert torch.allclose(ours, reference, rtol=1e-12, atol=1e-12)
+
+
+def test_gram_matrix_of_channels_last_bfloat16_features_is_float32():
+    features = torch.randn(1, 8, 6, 5, generator=torch.Generator().manual_seed(5))
+    fast = features.to(torch.bfloat16).contiguous(memory_format=torch.channels_last)
+    gram = gram_matrix(fast)
+    assert gram.dtype == torch.float32
+    assert torch.allclose(gram, gram_matrix(fast.float().contiguous()), rtol=1e-6)
+
+
 def test_gram_matrix_rejects_wrong_rank():
     with pytest.raises(ValueError, match=r"\(B, N, H, W\)"):
         gram_matrix(torch.ones(3, 4, 4))

@@ -25,11 +25,11 @@ FAST = {"size": 48, "progress": False, "precision": "fp32"}
 def test_stylize_lowers_the_loss_and_reports_everything():
     result = stylize(CONTENT, STYLE, steps=8, **FAST)
     history = result.history
-    assert set(history) == {"content", "style", "tv", "total"}
+    assert set(history) == {"content", "style", "tv", "range", "total"}
     assert all(len(values) == 8 for values in history.values())
     assert history["total"][-1] < 0.5 * history["total"][0]
     for step in range(8):  # the weighted terms add up to the total
-        parts = history["content"][step] + history["style"][step] + history["tv"][step]
+        parts = sum(history[term][step] for term in ("content", "style", "tv", "range"))
         assert parts == pytest.approx(history["total"][step], rel=1e-5)
     assert result.image.shape == (1, 3, 36, 48)  # longest side 48, aspect ratio of the 48x64 content
     assert result.image.min() >= 0 and result.image.max() <= 1
@@ -67,6 +67,41 @@ def test_lbfgs_runs_every_step_asked_even_at_a_minimum():
     calls = []
     result = optimize_image(CONTENT, lambda x: calls.append(1) or loss(x), steps=5, progress=False)
     assert len(calls) == 5 and result.steps_done == 5 and result.history["total"][0] == 0
+
+
+def test_range_penalty_hand_computed():
+    image = torch.tensor([1.5, -0.5, 0.2, 1.0]).reshape(1, 1, 2, 2)
+    assert optimize.range_penalty(image).item() == pytest.approx((0.5**2 + 0.5**2) / 4)
+    assert optimize.range_penalty(torch.rand(1, 3, 4, 4)).item() == 0
+
+
+def pull_towards(value: float, seen: list | None = None):
+    """A loss whose minimum, mean((x - value)^2), lies outside [0, 1] when value > 1; records images in ``seen``."""
+
+    def loss(image: torch.Tensor) -> dict[str, torch.Tensor]:
+        if seen is not None:
+            seen.append(image.detach().clone())
+        return {"total": (image - value).pow(2).mean()}
+
+    return loss
+
+
+def test_range_penalty_holds_lbfgs_inside_the_valid_range():
+    """mean((x - 1.3)^2) + w mean((x - 1)^2) for x > 1 is minimal at x = (1.3 + w) / (1 + w): 1.00003 for w = 1e4."""
+    start = torch.full((1, 3, 4, 4), 0.5)
+    values = {}
+    for name, weight in (("free", 0.0), ("held", optimize.RANGE_WEIGHT)):
+        seen = []
+        optimize_image(start, pull_towards(1.3, seen), steps=30, range_weight=weight, progress=False)
+        values[name] = seen[-1]
+    assert torch.allclose(values["free"], torch.tensor(1.3), atol=1e-3)  # unconstrained L-BFGS leaves [0, 1]
+    assert torch.allclose(values["held"], torch.tensor(1 + 0.3 / (1 + optimize.RANGE_WEIGHT)), atol=1e-3)
+
+
+def test_adam_never_pays_a_range_penalty():
+    result = optimize_image(torch.full((1, 3, 4, 4), 0.5), pull_towards(1.3), steps=10, optimizer="adam",
+                            progress=False)
+    assert result.history["range"] == [0.0] * 10
 
 
 def test_adam_lowers_the_loss_too():
@@ -211,7 +246,7 @@ def test_reconstruction_and_texture_lower_their_loss():
         assert result.final_loss < 0.5 * result.history["total"][0]
         assert result.image.min() >= 0 and result.image.max() <= 1
     assert recon.settings["layer"] == "relu2_2" and recon.settings["init"] == "noise"
-    assert set(recon.history) == {"content", "style", "tv", "total"} and recon.history["style"][-1] == 0
+    assert set(recon.history) == {"content", "style", "tv", "range", "total"} and recon.history["style"][-1] == 0
     assert texture.settings["layers"] == {"relu1_1": 0.5, "relu2_1": 0.5}
 
 
