@@ -286,6 +286,17 @@ def _merge(results: list[Result], settings: dict[str, Any]) -> Result:
     )
 
 
+def _prepare_target(
+    image: Any, size: int | None, weights: str, pooling: str, seed: int, device: str | torch.device | None
+) -> tuple[torch.Tensor, VGG19Features]:
+    """Seed, load ``image`` resized to ``size`` (``None``: as it is) onto the device, and load the network there."""
+    device = choose_device(device)
+    seed_everything(seed)
+    target = load_image(image)
+    target = resize_longest_side(target, size) if size else target
+    return target.to(device), load_vgg(weights, pooling=pooling, device=device)
+
+
 def reconstruct_content(
     image: Any,
     layer: str = CONTENT_LAYER,
@@ -303,11 +314,7 @@ def reconstruct_content(
     every: int | None = None,
 ) -> Result:
     """Find an image whose ``layer`` features match those of ``image``, starting from white noise (Gatys Fig. 1)."""
-    device = choose_device(device)
-    seed_everything(seed)
-    target = load_image(image)
-    target = resize_longest_side(target, size).to(device) if size else target.to(device)
-    model = load_vgg(weights, pooling=pooling, device=device)
+    target, model = _prepare_target(image, size, weights, pooling, seed, device)
     loss = FeatureLoss(model, content=target, content_layer=layer)
     start = initial_image(init, target, None, seed)
     settings = {"layer": layer, "size": size, "init": init, "weights": weights, "pooling": pooling, "seed": seed}
@@ -331,11 +338,7 @@ def synthesize_texture(
     every: int | None = None,
 ) -> Result:
     """Synthesize a texture from white noise by matching the Gram matrices of ``style`` at ``layers`` (Gatys 2015)."""
-    device = choose_device(device)
-    seed_everything(seed)
-    target = load_image(style)
-    target = resize_longest_side(target, size).to(device) if size else target.to(device)
-    model = load_vgg(weights, pooling=pooling, device=device)
+    target, model = _prepare_target(style, size, weights, pooling, seed, device)
     loss = FeatureLoss(model, styles=[target], style_layers=layers)
     start = initial_image("noise", target, None, seed)
     settings = {"layers": layer_weights(layers), "size": size, "weights": weights, "pooling": pooling, "seed": seed}
