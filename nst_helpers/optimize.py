@@ -18,6 +18,10 @@ every step adds a **range penalty**, ``RANGE_WEIGHT * mean((x - clip(x, 0, 1))**
 and strong enough to hold the values within about 0.01 of [0, 1] (same run: clamped result's loss 1.53). It is
 recorded in the history as ``"range"`` (always 0 for Adam) and included in ``"total"``.
 
+Coordinates: by default the optimizer changes the pixels. With ``pyramid_levels=L > 1`` it changes the levels of an
+:class:`~nst_helpers.pyramid.ImagePyramid` that add up to the image instead: the same loss, reached in fewer steps
+(see that module).
+
 Guards: a non-finite loss stops the run with a warning and returns the last image whose loss was finite; an
 interrupt (Ctrl-C, the notebook's stop button) stops the run and returns the best image so far, marked
 ``interrupted``.
@@ -33,6 +37,8 @@ from typing import Any
 
 import torch
 from tqdm.auto import tqdm
+
+from .pyramid import ImagePyramid
 
 LossFunction = Callable[[torch.Tensor], dict[str, torch.Tensor]]  # image -> {"total": ..., other terms ...}
 Callback = Callable[[int, torch.Tensor, dict[str, float]], Any]  # (step, image, losses)
@@ -85,15 +91,21 @@ class BudgetSpent(Exception):
     """Raised by the closure when L-BFGS asks for one evaluation more than the steps asked for."""
 
 
-def make_optimizer(name: str, image: torch.Tensor, steps: int, lr: float | None = None) -> torch.optim.Optimizer:
-    """L-BFGS with a line search and a budget of ``steps`` evaluations that never stops by itself, or Adam."""
+def make_optimizer(
+    name: str, image: torch.Tensor | list[torch.Tensor], steps: int, lr: float | None = None
+) -> torch.optim.Optimizer:
+    """L-BFGS with a line search and a budget of ``steps`` evaluations that never stops by itself, or Adam.
+
+    ``image`` is the tensor to optimize, or a list of them (the levels of an image pyramid).
+    """
+    params = image if isinstance(image, list) else [image]
     if name == "lbfgs":
         return torch.optim.LBFGS(
-            [image], lr=lr or 1.0, max_iter=max(steps, 1), max_eval=max(steps, 1), history_size=100,
+            params, lr=lr or 1.0, max_iter=max(steps, 1), max_eval=max(steps, 1), history_size=100,
             tolerance_grad=-1.0, tolerance_change=-1.0, line_search_fn="strong_wolfe",
         )
     if name == "adam":
-        return torch.optim.Adam([image], lr=lr or ADAM_LEARNING_RATE)
+        return torch.optim.Adam(params, lr=lr or ADAM_LEARNING_RATE)
     raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}; got {name!r}")
 
 
@@ -110,14 +122,16 @@ def optimize_image(
     settings: dict[str, Any] | None = None,
     description: str = "optimizing",
     range_weight: float = RANGE_WEIGHT,
+    pyramid_levels: int = 1,
 ) -> Result:
-    """Minimize ``loss_function(image)["total"]`` plus ``range_weight`` times :func:`range_penalty` over the pixels
-    of ``init``, for exactly ``steps`` evaluations."""
+    """Minimize ``loss_function(image)["total"]`` plus ``range_weight`` times :func:`range_penalty`, starting from
+    ``init``, for exactly ``steps`` evaluations; over the pixels, or over ``pyramid_levels`` levels of an image
+    pyramid (1: the pixels)."""
     if steps < 0:
         raise ValueError(f"steps must be >= 0, got {steps}")
     every = every or max(1, steps // 10)
-    image = init.detach().clone().contiguous().requires_grad_(True)
-    opt = make_optimizer(optimizer, image, steps, lr)
+    pyramid = ImagePyramid(init, pyramid_levels)
+    opt = make_optimizer(optimizer, pyramid.levels, steps, lr)
     history: dict[str, list[float]] = {}
     frames: list[tuple[int, torch.Tensor]] = []
     best = {"loss": float("inf"), "image": init.detach().clamp(0, 1).cpu().clone()}
@@ -130,6 +144,7 @@ def optimize_image(
         if step >= steps:
             raise BudgetSpent
         opt.zero_grad(set_to_none=True)
+        image = pyramid.image()
         losses = dict(loss_function(image))
         losses["range"] = range_weight * range_penalty(image)
         losses["total"] = total = losses["total"] + losses["range"]
@@ -157,8 +172,7 @@ def optimize_image(
         while len(history.get("total", [])) < steps:  # one L-BFGS call usually spends the whole budget
             opt.step(closure)
             if optimizer == "adam":
-                with torch.no_grad():
-                    image.clamp_(0.0, 1.0)  # projected gradient descent: stay a valid image
+                pyramid.clamp_()  # projected gradient descent: stay a valid image
     except BudgetSpent:
         pass
     except KeyboardInterrupt:
@@ -181,7 +195,8 @@ def optimize_image(
         history=history,
         frames=frames,
         seconds=seconds,
-        settings={**(settings or {}), "steps": steps, "optimizer": optimizer, "lr": opt.defaults["lr"]},
+        settings={**(settings or {}), "steps": steps, "optimizer": optimizer, "lr": opt.defaults["lr"],
+                  "pyramid_levels": pyramid_levels},
         steps_done=len(history.get("total", [])),
         interrupted=interrupted,
         stopped_reason=stopped_reason,
