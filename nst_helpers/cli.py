@@ -51,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     stylize.add_argument("--init", choices=("content", "noise", "style"), default="content")
     stylize.add_argument("--optimizer", choices=("lbfgs", "adam"), default="lbfgs")
     stylize.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto")
+    stylize.add_argument("--pyramid-levels", type=_positive_int, default=None, metavar="L",
+                         help="optimize an image pyramid of L levels (1: the pixels; default: 1 below 512 px, "
+                              "from 512 px on halvings down to 32 px, 5 levels at 512)")
     stylize.add_argument("--save-every", type=_positive_int, default=None, metavar="N",
                          help="also save the image every N steps as OUT_stepN.png")
 
@@ -82,7 +85,7 @@ def _run(args: argparse.Namespace) -> int:
             "content_weight": CONTENT_WEIGHT if args.content_weight is None else args.content_weight,
             "style_weight": args.style_weight, "tv_weight": args.tv_weight, "style_blend": args.style_blend,
             "style_scale": args.style_scale, "weights": args.weights, "pooling": args.pooling, "init": args.init,
-            "optimizer": args.optimizer, "precision": args.precision,
+            "optimizer": args.optimizer, "precision": args.precision, "pyramid_levels": args.pyramid_levels,
         }
     protected = [p for p in inputs if "://" not in p]
     if output.suffix.lower() not in (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"):

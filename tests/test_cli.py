@@ -174,7 +174,7 @@ def test_too_small_image_is_optimized_larger_and_saved_at_its_size(tmp_path):
     assert Image.open(out).size == (8, 8) and Image.open(tmp_path / "out_step1.png").size == (8, 8)
 
 
-@pytest.mark.parametrize("bad", [["--steps", "0"], ["--size", "-3"], ["--steps", "many"]])
+@pytest.mark.parametrize("bad", [["--steps", "0"], ["--size", "-3"], ["--steps", "many"], ["--pyramid-levels", "0"]])
 def test_bad_numbers_are_refused_by_argparse(images, tmp_path, capsys, bad):
     content, style, _ = images
     with pytest.raises(SystemExit) as exited:

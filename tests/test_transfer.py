@@ -175,9 +175,8 @@ def test_inits(init):
 
 
 def test_coarse_to_fine_schedule():
-    assert transfer.scale_schedule(512, None) == [256, 512]
-    assert transfer.scale_schedule(1024, None) == [256, 512, 1024]
-    assert transfer.scale_schedule(300, None) == [300]
+    assert transfer.scale_schedule(512, None) == [512]  # by default one scale (large images use a pyramid instead)
+    assert transfer.scale_schedule(1024, (0.25, 0.5, 1)) == [256, 512, 1024]
     assert transfer.scale_schedule(128, (0.5, 1.0)) == [64, 128]
     with pytest.raises(ValueError, match="end with 1"):
         transfer.scale_schedule(64, (0.5, 0.75))
@@ -185,6 +184,19 @@ def test_coarse_to_fine_schedule():
     assert result.settings["sizes"] == [64, 128] and result.extra["steps_per_scale"] == [3, 2]
     assert len(result.history["total"]) == 5 and [s for s, _ in result.frames] == [1, 2, 3, 4, 5]
     assert result.frames[0][1].shape[-1] == 64 and result.image.shape == (1, 3, 96, 128)
+
+
+def test_pyramid_levels_default_to_pixels_below_the_threshold_and_to_a_pyramid_above(monkeypatch):
+    """48 px results run at 128 px: pixels by default; with the threshold lowered to 128, L-BFGS gets 128, 64 and
+    32 px levels (Adam keeps the pixels); an explicit count always wins."""
+    assert stylize(CONTENT, STYLE, steps=2, **FAST).settings["pyramid_levels"] == [1]
+    explicit = stylize(CONTENT, STYLE, steps=6, pyramid_levels=2, **FAST)
+    assert explicit.settings["pyramid_levels"] == [2] and explicit.final_loss < 0.5 * explicit.history["total"][0]
+    monkeypatch.setattr(transfer, "PYRAMID_FROM_SIZE", 128)
+    assert stylize(CONTENT, STYLE, steps=2, **FAST).settings["pyramid_levels"] == [3]
+    assert stylize(CONTENT, STYLE, steps=2, optimizer="adam", **FAST).settings["pyramid_levels"] == [1]
+    schedule = stylize(CONTENT, STYLE, steps=[1, 1], scales=(0.5, 1), **FAST)
+    assert schedule.settings["pyramid_levels"] == [2, 3]  # 64 px then 128 px, each halved down to 32 px
 
 
 def test_relative_losses_divide_by_the_target_mean_square():
@@ -270,3 +282,5 @@ def test_bad_arguments_are_explained():
         stylize(CONTENT, STYLE, steps=1, size=48, precision="fp8", progress=False)
     with pytest.raises(ValueError, match="steps has 1 entries but the schedule has 2"):
         stylize(CONTENT, STYLE, steps=[1], scales=(0.5, 1), **FAST)
+    with pytest.raises(ValueError, match="pyramid_levels must be None"):
+        stylize(CONTENT, STYLE, steps=1, pyramid_levels=0, **FAST)
