@@ -2,7 +2,7 @@
 
     python benchmarks/benchmark_speed.py                      # 128, 256, 512 px on CPU (1024, 2048 too on CUDA)
     python benchmarks/benchmark_speed.py --sizes 256 --steps 30             # quicker; losses less settled
-    python benchmarks/benchmark_speed.py --coarse-to-fine     # 300 single-scale steps at 512 px vs a schedule
+    python benchmarks/benchmark_speed.py --coarse-to-fine     # 300 pixel steps at 512 px vs pyramid, schedules
 
 Everything runs in one process. Per size it prints the median milliseconds per step of the plain implementation, of
 ``stylize`` in float32 and of ``stylize`` as configured by default (``precision="auto"``), their ratios, the peak
@@ -10,9 +10,11 @@ memory of each (CUDA: peak allocated; CPU: peak growth of the process's resident
 separate pass of 4 steps after all timings), and the final loss of every result evaluated by one float32 evaluator
 (the same losses, float32, NCHW).
 
-The plain implementation is the textbook loop: VGG19 as an ``nn.Sequential`` run in NCHW float32 without autocast,
-its weights left trainable as in most tutorials (so every backward pass also computes weight gradients), the same
-relative losses, the same L-BFGS with one evaluation per step, the same content initialization.
+Per-step timings compare the same optimization, on the pixels (``pyramid_levels=1``); ``--coarse-to-fine`` measures
+the ways ``stylize`` takes fewer steps. The plain implementation is the textbook loop: VGG19 as an ``nn.Sequential``
+run in NCHW float32 without autocast, its weights left trainable as in most tutorials (so every backward pass also
+computes weight gradients), the same relative losses, the same L-BFGS with one evaluation per step, the same content
+initialization.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import psutil
 import torch
@@ -159,7 +162,7 @@ def runs_for(size: int, device: torch.device) -> tuple[dict[str, Callable[..., t
 
     def with_stylize(precision: str) -> Callable[..., torch.Tensor]:
         return lambda steps, stamp: stylize(content, style_full, size=size, steps=steps, precision=precision,
-                                            device=device, scales=(1.0,), progress=False, every=1,
+                                            device=device, pyramid_levels=1, progress=False, every=1,
                                             callback=stamp).image
 
     runs = {"plain": lambda steps, stamp: plain_stylize(content, style, steps, device, stamp),
@@ -191,12 +194,14 @@ def peak_memory_mb(size: int, device: torch.device, steps: int = 4) -> dict[str,
     return row
 
 
-def coarse_to_fine(size: int, single_steps: int, schedule: list[int], device: torch.device,
-                   save_to: str | None = None) -> None:
-    """Wall time a coarse-to-fine schedule needs to reach the float32 loss of ``single_steps`` single-scale steps.
+def fewer_steps(size: int, single_steps: int, schedule: list[int], device: torch.device,
+                save_to: str | None = None) -> None:
+    """Wall time each way of taking fewer full-size steps needs to reach the float32 loss of ``single_steps`` steps
+    on the pixels (the paper's optimization, ``pyramid_levels=1``, one scale).
 
-    The schedule's image is evaluated every 5 steps at the final scale; evaluation time is not counted. The content
-    and style parts of both final losses are printed too: they show which term the last scale spends its steps on.
+    Contenders: the default (one scale, an image pyramid), and the coarse-to-fine ``schedule`` (each scale twice the
+    one before) on pixels and on pyramids. Each result is evaluated every 5 steps at the final scale; evaluation time
+    is not counted. The content and style parts of the final losses show where the steps went.
     """
     content, style = load_example("chelsea"), load_example("brushstrokes")
     target = resize_longest_side(content, size).to(device)
@@ -204,49 +209,58 @@ def coarse_to_fine(size: int, single_steps: int, schedule: list[int], device: to
                             styles=[resize_style(style, target, 1.0, STYLE_LAYERS).to(device)],
                             style_weight=STYLE_WEIGHT, tv_weight=TV_WEIGHT)
 
-    def evaluate(image: torch.Tensor) -> float:
-        with torch.no_grad():
-            return evaluator(image.to(device))["total"].item()
-
     def report(name: str, seconds: float, image: torch.Tensor) -> float:
         with torch.no_grad():
             terms = {key: value.item() for key, value in evaluator(image.to(device)).items()}
         print(f"{name}: {seconds:6.1f} s, float32 loss {terms['total']:.4g} (content {terms['content']:.3f}, "
-              f"style {terms['style']:.3f}, tv {terms['tv']:.3f})")
+              f"style {terms['style']:.3f}, tv {terms['tv']:.3f})", flush=True)
         if save_to:
-            save_image(image, Path(save_to) / f"{name.split()[0]}.png")
+            save_image(image, Path(save_to) / f"{name.split(':')[0].replace(' ', '_')}.png")
         return terms["total"]
 
     start = time.perf_counter()
-    single = stylize(content, style, size=size, steps=single_steps, scales=(1.0,), device=device, progress=False)
+    single = stylize(content, style, size=size, steps=single_steps, pyramid_levels=1, device=device, progress=False)
     single_seconds = time.perf_counter() - start
-    single_loss = report(f"single-scale {size} px, {single_steps} steps", single_seconds, single.image)
+    goal = report(f"pixels: one scale, {single_steps} steps", single_seconds, single.image)
 
     scales = [2.0 ** -(len(schedule) - 1 - i) for i in range(len(schedule))]
-    checkpoints: list[tuple[int, float, float]] = []  # (step, seconds without evaluations, loss)
-    evaluation_seconds = 0.0
+    contenders = {
+        "pyramid: one scale (the default)": {"steps": single_steps},
+        "coarse-to-fine pixels": {"steps": schedule, "scales": scales, "pyramid_levels": 1},
+        "coarse-to-fine pyramid": {"steps": schedule, "scales": scales},
+    }
 
-    def checkpoint(step: int, image: torch.Tensor, _: dict[str, float]) -> None:
-        nonlocal evaluation_seconds
-        if image.shape[-2:] != target.shape[-2:]:
-            return
-        begin = time.perf_counter()
-        checkpoints.append((step, begin - start - evaluation_seconds, evaluate(image)))
-        evaluation_seconds += time.perf_counter() - begin
+    def run_with_checkpoints(options: dict) -> tuple[Any, float, list[tuple[int, float, float]]]:
+        """The result, its seconds and (step, seconds so far, loss) every 5 steps, all without evaluation time."""
+        checkpoints: list[tuple[int, float, float]] = []
+        evaluation_seconds = 0.0
 
-    start = time.perf_counter()
-    multi = stylize(content, style, size=size, steps=schedule, scales=scales, device=device, progress=False,
-                    every=5, callback=checkpoint)
-    report(f"coarse-to-fine {multi.settings['sizes']} px, steps {schedule}",
-           time.perf_counter() - start - evaluation_seconds, multi.image)
-    reached = next(((step, seconds) for step, seconds, loss in checkpoints if loss <= single_loss), None)
-    if reached is None:
-        print(f"did not reach {single_loss:.4g} (last checkpoint: {checkpoints[-1][2]:.4g}); give the last scale more "
-              "steps with --schedule")
-        return
-    step, seconds = reached
-    print(f"reached {single_loss:.4g} at step {step} after {seconds:.1f} s: time ratio {seconds / single_seconds:.2f} "
-          "(target <= 0.5)")
+        def checkpoint(step: int, image: torch.Tensor, _: dict[str, float]) -> None:
+            nonlocal evaluation_seconds
+            if image.shape[-2:] != target.shape[-2:]:
+                return
+            begin = time.perf_counter()
+            with torch.no_grad():
+                loss = evaluator(image.to(device))["total"].item()
+            checkpoints.append((step, begin - start - evaluation_seconds, loss))
+            evaluation_seconds += time.perf_counter() - begin
+
+        start = time.perf_counter()
+        result = stylize(content, style, size=size, device=device, progress=False, every=5, callback=checkpoint,
+                         **options)
+        return result, time.perf_counter() - start - evaluation_seconds, checkpoints
+
+    for name, options in contenders.items():
+        result, seconds, checkpoints = run_with_checkpoints(options)
+        report(f"{name}: {result.settings['sizes']} px, steps {options['steps']}, "
+               f"levels {result.settings['pyramid_levels']}", seconds, result.image)
+        reached = next(((step, seconds) for step, seconds, loss in checkpoints if loss <= goal), None)
+        if reached is None:
+            print(f"  did not reach {goal:.4g} (last checkpoint: {checkpoints[-1][2]:.4g})", flush=True)
+            continue
+        step, seconds = reached
+        print(f"  reached {goal:.4g} at step {step} after {seconds:.1f} s: time ratio {seconds / single_seconds:.2f} "
+              "(target <= 0.5)", flush=True)
 
 
 def main() -> None:
@@ -256,17 +270,18 @@ def main() -> None:
                         help="steps per run (default 100: after 20 steps the bf16 and fp32 runs' losses still differed "
                              "by 5 %%, after 100 by under 1 %%)")
     parser.add_argument("--device", default=None)
-    parser.add_argument("--coarse-to-fine", action="store_true", help="compare a schedule with 300 single-scale steps")
-    parser.add_argument("--schedule", type=int, nargs="+", default=[200, 300],
-                        help="steps per scale, coarsest first; each scale doubles the last (default 200 300: 256 and "
-                             "512 px, the default scales of stylize at 512 px; 200 200 300 starts at 128 px)")
-    parser.add_argument("--save", default=None, help="with --coarse-to-fine: a folder to save both results in as PNG")
+    parser.add_argument("--coarse-to-fine", action="store_true",
+                        help="time to the loss of 300 pixel steps at 512 px: the pyramid and coarse-to-fine schedules")
+    parser.add_argument("--schedule", type=int, nargs="+", default=[200, 200],
+                        help="steps per scale, coarsest first; each scale doubles the last (default 200 200: 256 and "
+                             "512 px; 200 200 200 starts at 128 px)")
+    parser.add_argument("--save", default=None, help="with --coarse-to-fine: a folder to save every result in as PNG")
     args = parser.parse_args()
     device = choose_device(args.device)
     torch.manual_seed(0)
     print(f"device {device}, torch {torch.__version__}, {torch.get_num_threads()} threads")
     if args.coarse_to_fine:
-        coarse_to_fine(512, 300, args.schedule, device, args.save)
+        fewer_steps(512, 300, args.schedule, device, args.save)
         return
     sizes = args.sizes or ([128, 256, 512, 1024, 2048] if device.type == "cuda" else [128, 256, 512])
     print(f"{'size':>5} {'plain ms':>9} {'fp32 ms':>8} {'fast ms':>8} {'plain/fast':>10} {'plain loss':>11} "
