@@ -3,6 +3,7 @@
     python benchmarks/benchmark_speed.py                      # 128, 256, 512 px on CPU (1024, 2048 too on CUDA)
     python benchmarks/benchmark_speed.py --sizes 256 --steps 30             # quicker; losses less settled
     python benchmarks/benchmark_speed.py --coarse-to-fine     # 300 pixel steps at 512 px vs pyramid, schedules
+    python benchmarks/benchmark_speed.py --coarse-to-fine --size 1024 --goal-steps 80 --schedule 20 80
 
 Everything runs in one process. Per size it prints the median milliseconds per step of the plain implementation, of
 ``stylize`` in float32 and of ``stylize`` as configured by default (``precision="auto"``), their ratios, the peak
@@ -10,7 +11,7 @@ memory of each (CUDA: peak allocated; CPU: peak growth of the process's resident
 separate pass of 4 steps after all timings), and the final loss of every result evaluated by one float32 evaluator
 (the same losses, float32, NCHW).
 
-Per-step timings compare the same optimization, on the pixels (``pyramid_levels=1``); ``--coarse-to-fine`` measures
+Per-step timings compare the same optimization, on the pixels at one scale; ``--coarse-to-fine`` measures
 the ways ``stylize`` takes fewer steps. The plain implementation is the textbook loop: VGG19 as an ``nn.Sequential``
 run in NCHW float32 without autocast, its weights left trainable as in most tutorials (so every backward pass also
 computes weight gradients), the same relative losses, the same L-BFGS with one evaluation per step, the same content
@@ -37,7 +38,15 @@ from torch import nn
 from nst_helpers import load_example, stylize
 from nst_helpers.config import choose_device
 from nst_helpers.images import resize_longest_side, save_image
-from nst_helpers.transfer import CONTENT_WEIGHT, STYLE_WEIGHT, TV_WEIGHT, FeatureLoss, resize_style
+from nst_helpers.transfer import (
+    COARSE_TO_FINE_FROM_SIZE,
+    CONTENT_WEIGHT,
+    PYRAMID_FROM_SIZE,
+    STYLE_WEIGHT,
+    TV_WEIGHT,
+    FeatureLoss,
+    resize_style,
+)
 from nst_helpers.vgg import CONTENT_LAYER, LAYER_NAMES, STYLE_LAYERS, load_vgg
 
 
@@ -162,8 +171,8 @@ def runs_for(size: int, device: torch.device) -> tuple[dict[str, Callable[..., t
 
     def with_stylize(precision: str) -> Callable[..., torch.Tensor]:
         return lambda steps, stamp: stylize(content, style_full, size=size, steps=steps, precision=precision,
-                                            device=device, pyramid_levels=1, progress=False, every=1,
-                                            callback=stamp).image
+                                            device=device, scales=(1.0,), pyramid_levels=1, progress=False,
+                                            every=1, callback=stamp).image
 
     runs = {"plain": lambda steps, stamp: plain_stylize(content, style, steps, device, stamp),
             "fp32": with_stylize("fp32"), "fast": with_stylize("auto")}
@@ -199,9 +208,10 @@ def fewer_steps(size: int, single_steps: int, schedule: list[int], device: torch
     """Wall time each way of taking fewer full-size steps needs to reach the float32 loss of ``single_steps`` steps
     on the pixels (the paper's optimization, ``pyramid_levels=1``, one scale).
 
-    Contenders: the default (one scale, an image pyramid), and the coarse-to-fine ``schedule`` (each scale twice the
-    one before) on pixels and on pyramids. Each result is evaluated every 5 steps at the final scale; evaluation time
-    is not counted. The content and style parts of the final losses show where the steps went.
+    Contenders: an image pyramid at one scale, and the coarse-to-fine ``schedule`` (each scale twice the one before)
+    on pixels and on pyramids; the one ``stylize`` picks by default at ``size`` is marked. Each result is evaluated
+    every 5 steps at the final scale; evaluation time is not counted. The content and style parts of the final
+    losses show where the steps went.
     """
     content, style = load_example("chelsea"), load_example("brushstrokes")
     target = resize_longest_side(content, size).to(device)
@@ -219,13 +229,15 @@ def fewer_steps(size: int, single_steps: int, schedule: list[int], device: torch
         return terms["total"]
 
     start = time.perf_counter()
-    single = stylize(content, style, size=size, steps=single_steps, pyramid_levels=1, device=device, progress=False)
+    single = stylize(content, style, size=size, steps=single_steps, scales=(1.0,), pyramid_levels=1, device=device,
+                     progress=False)
     single_seconds = time.perf_counter() - start
     goal = report(f"pixels: one scale, {single_steps} steps", single_seconds, single.image)
 
     scales = [2.0 ** -(len(schedule) - 1 - i) for i in range(len(schedule))]
+    default = "coarse-to-fine pyramid" if size >= COARSE_TO_FINE_FROM_SIZE else "pyramid one scale"
     contenders = {
-        "pyramid: one scale (the default)": {"steps": single_steps},
+        "pyramid one scale": {"steps": single_steps, "scales": (1.0,)},
         "coarse-to-fine pixels": {"steps": schedule, "scales": scales, "pyramid_levels": 1},
         "coarse-to-fine pyramid": {"steps": schedule, "scales": scales},
     }
@@ -252,8 +264,9 @@ def fewer_steps(size: int, single_steps: int, schedule: list[int], device: torch
 
     for name, options in contenders.items():
         result, seconds, checkpoints = run_with_checkpoints(options)
-        report(f"{name}: {result.settings['sizes']} px, steps {options['steps']}, "
-               f"levels {result.settings['pyramid_levels']}", seconds, result.image)
+        report(f"{name}{' (the default kind at this size)' if name == default else ''}: "
+               f"{result.settings['sizes']} px, steps {options['steps']}, levels {result.settings['pyramid_levels']}",
+               seconds, result.image)
         reached = next(((step, seconds) for step, seconds, loss in checkpoints if loss <= goal), None)
         if reached is None:
             print(f"  did not reach {goal:.4g} (last checkpoint: {checkpoints[-1][2]:.4g})", flush=True)
@@ -271,17 +284,25 @@ def main() -> None:
                              "by 5 %%, after 100 by under 1 %%)")
     parser.add_argument("--device", default=None)
     parser.add_argument("--coarse-to-fine", action="store_true",
-                        help="time to the loss of 300 pixel steps at 512 px: the pyramid and coarse-to-fine schedules")
+                        help="time to the loss of --goal-steps pixel steps at --size: the pyramid and coarse-to-fine "
+                             "schedules")
+    parser.add_argument("--size", type=int, default=512, help="with --coarse-to-fine: the result's size (default 512)")
+    parser.add_argument("--goal-steps", type=int, default=300,
+                        help="with --coarse-to-fine: pixel steps whose loss is the goal, and the pyramid's steps "
+                             "(default 300)")
     parser.add_argument("--schedule", type=int, nargs="+", default=[200, 200],
-                        help="steps per scale, coarsest first; each scale doubles the last (default 200 200: 256 and "
-                             "512 px; 200 200 200 starts at 128 px)")
+                        help="steps per scale, coarsest first; each scale doubles the last (default 200 200: half "
+                             "--size, then --size; 200 200 200 starts at a quarter)")
     parser.add_argument("--save", default=None, help="with --coarse-to-fine: a folder to save every result in as PNG")
     args = parser.parse_args()
+    if args.coarse_to_fine and args.size < PYRAMID_FROM_SIZE:
+        parser.error(f"--coarse-to-fine compares automatic pyramids, which stylize builds from {PYRAMID_FROM_SIZE} "
+                     f"px: use --size {PYRAMID_FROM_SIZE} or more")
     device = choose_device(args.device)
     torch.manual_seed(0)
     print(f"device {device}, torch {torch.__version__}, {torch.get_num_threads()} threads")
     if args.coarse_to_fine:
-        fewer_steps(512, 300, args.schedule, device, args.save)
+        fewer_steps(args.size, args.goal_steps, args.schedule, device, args.save)
         return
     sizes = args.sizes or ([128, 256, 512, 1024, 2048] if device.type == "cuda" else [128, 256, 512])
     print(f"{'size':>5} {'plain ms':>9} {'fp32 ms':>8} {'fast ms':>8} {'plain/fast':>10} {'plain loss':>11} "

@@ -54,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     stylize.add_argument("--pyramid-levels", type=_positive_int, default=None, metavar="L",
                          help="optimize an image pyramid of L levels (1: the pixels; default: 1 below 512 px, "
                               "from 512 px on halvings down to 32 px, 5 levels at 512)")
+    stylize.add_argument("--scales", type=float, nargs="+", default=None, metavar="S",
+                         help="coarse-to-fine: fractions of --size ending in 1, e.g. 0.5 1; --steps is the last "
+                              "scale's, each coarser one takes a quarter (default: 0.5 1 from 1024 px, else one scale)")
     stylize.add_argument("--save-every", type=_positive_int, default=None, metavar="N",
                          help="also save the image every N steps as OUT_stepN.png")
 
@@ -86,6 +89,7 @@ def _run(args: argparse.Namespace) -> int:
             "style_weight": args.style_weight, "tv_weight": args.tv_weight, "style_blend": args.style_blend,
             "style_scale": args.style_scale, "weights": args.weights, "pooling": args.pooling, "init": args.init,
             "optimizer": args.optimizer, "precision": args.precision, "pyramid_levels": args.pyramid_levels,
+            "scales": args.scales,
         }
     protected = [p for p in inputs if "://" not in p]
     if output.suffix.lower() not in (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"):

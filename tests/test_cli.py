@@ -174,6 +174,25 @@ def test_too_small_image_is_optimized_larger_and_saved_at_its_size(tmp_path):
     assert Image.open(out).size == (8, 8) and Image.open(tmp_path / "out_step1.png").size == (8, 8)
 
 
+def test_scales_run_coarse_to_fine_with_a_quarter_of_the_steps_first(images, tmp_path, capsys):
+    """32 px results are optimized at 128 px: ``--scales 0.5 1`` adds 1 step (a quarter of 4) at 64 px."""
+    content, style, _ = images
+    output = tmp_path / "out.png"
+    argv = ["stylize", str(content), str(style), "-o", str(output), "--scales", "0.5", "1"]
+    assert main([*argv, "--size", "32", "--steps", "4", "--quiet"]) == 0
+    assert capsys.readouterr().out.startswith(f"Saved {output.resolve()} (5 steps in ")
+    assert Image.open(output).size == (32, 27)
+
+
+def test_scales_not_ending_in_1_are_one_error_line(images, tmp_path, capsys):
+    content, style, _ = images
+    output = tmp_path / "out.png"
+    assert main(["stylize", str(content), str(style), "-o", str(output), "--scales", "0.5", "0.75", *FAST]) == 2
+    assert "scales must increase, lie in (0, 1] and end with 1, got [0.5, 0.75]" in _one_error_line(
+        capsys.readouterr().err)
+    assert not output.exists()
+
+
 @pytest.mark.parametrize("bad", [["--steps", "0"], ["--size", "-3"], ["--steps", "many"], ["--pyramid-levels", "0"]])
 def test_bad_numbers_are_refused_by_argparse(images, tmp_path, capsys, bad):
     content, style, _ = images

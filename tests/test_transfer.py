@@ -175,7 +175,7 @@ def test_inits(init):
 
 
 def test_coarse_to_fine_schedule():
-    assert transfer.scale_schedule(512, None) == [512]  # by default one scale (large images use a pyramid instead)
+    assert transfer.scale_schedule(512, None) == [512]
     assert transfer.scale_schedule(1024, (0.25, 0.5, 1)) == [256, 512, 1024]
     assert transfer.scale_schedule(128, (0.5, 1.0)) == [64, 128]
     with pytest.raises(ValueError, match="end with 1"):
@@ -184,6 +184,28 @@ def test_coarse_to_fine_schedule():
     assert result.settings["sizes"] == [64, 128] and result.extra["steps_per_scale"] == [3, 2]
     assert len(result.history["total"]) == 5 and [s for s, _ in result.frames] == [1, 2, 3, 4, 5]
     assert result.frames[0][1].shape[-1] == 64 and result.image.shape == (1, 3, 96, 128)
+
+
+def test_a_number_of_steps_is_the_last_scales_and_each_coarser_scale_takes_a_quarter():
+    assert transfer.steps_per_scale(200, 1) == [200]
+    assert transfer.steps_per_scale(200, 2) == [50, 200]
+    assert transfer.steps_per_scale(10, 3) == [2, 2, 10]
+    assert transfer.steps_per_scale(3, 2) == [1, 3]  # never zero steps at a scale
+    assert transfer.steps_per_scale([7, 5], 2) == [7, 5]
+    result = stylize(CONTENT, STYLE, steps=8, scales=(0.5, 1.0), **{**FAST, "size": 128})
+    assert result.extra["steps_per_scale"] == [2, 8] and result.steps_done == 10
+
+
+def test_large_lbfgs_results_run_coarse_to_fine_by_default(monkeypatch):
+    """With the threshold lowered to the 128 px working size: L-BFGS runs half size first, with a quarter of the
+    steps; Adam and an explicit schedule keep what they are given. At the real threshold 48 px runs one scale."""
+    assert stylize(CONTENT, STYLE, steps=4, **FAST).settings["sizes"] == [128]
+    monkeypatch.setattr(transfer, "COARSE_TO_FINE_FROM_SIZE", 128)
+    automatic = stylize(CONTENT, STYLE, steps=4, **FAST)
+    assert automatic.settings["sizes"] == [64, 128] and automatic.extra["steps_per_scale"] == [1, 4]
+    assert automatic.image.shape == (1, 3, 36, 48)
+    assert stylize(CONTENT, STYLE, steps=2, optimizer="adam", **FAST).settings["sizes"] == [128]
+    assert stylize(CONTENT, STYLE, steps=2, scales=(1.0,), **FAST).settings["sizes"] == [128]
 
 
 def test_pyramid_levels_default_to_pixels_below_the_threshold_and_to_a_pyramid_above(monkeypatch):
