@@ -264,8 +264,8 @@ def fewer_steps(size: int, single_steps: int, schedule: list[int], device: torch
 
     for name, options in contenders.items():
         result, seconds, checkpoints = run_with_checkpoints(options)
-        report(f"{name}{' (the default kind at this size)' if name == default else ''}: "
-               f"{result.settings['sizes']} px, steps {options['steps']}, levels {result.settings['pyramid_levels']}",
+        report(f"{name}: {result.settings['sizes']} px, steps {options['steps']}, levels "
+               f"{result.settings['pyramid_levels']}{' (the default kind at this size)' if name == default else ''}",
                seconds, result.image)
         reached = next(((step, seconds) for step, seconds, loss in checkpoints if loss <= goal), None)
         if reached is None:
