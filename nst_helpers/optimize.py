@@ -55,7 +55,9 @@ class Result:
     ``image`` is the evaluated image with the lowest total loss (after a non-finite loss: the last image whose loss
     was finite), (1, 3, H, W) on the CPU. ``history`` maps each loss
     term (already multiplied by its weight, so the terms add up to ``"total"``) to its value at every step.
-    ``frames`` are ``(step, image)`` pairs saved every ``every`` steps.
+    ``frames`` are ``(step, image)`` pairs saved every ``every`` steps. ``image_scale_start`` is the index in the
+    history of the first step at ``image``'s size (above 0 only for coarse-to-fine runs, whose history holds every
+    scale).
     """
 
     image: torch.Tensor
@@ -67,11 +69,13 @@ class Result:
     interrupted: bool = False
     stopped_reason: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    image_scale_start: int = 0
 
     @property
     def final_loss(self) -> float:
-        """The lowest total loss reached (the loss of ``image``)."""
-        return min(self.history["total"]) if self.history.get("total") else float("nan")
+        """The lowest total loss reached at ``image``'s size (the loss of ``image``)."""
+        totals = self.history.get("total", [])[self.image_scale_start:]
+        return min(totals) if totals else float("nan")
 
     @property
     def ms_per_step(self) -> float:

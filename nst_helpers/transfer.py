@@ -306,7 +306,8 @@ def _merge(results: list[Result], settings: dict[str, Any]) -> Result:
         steps_done=offset,
         interrupted=last.interrupted,
         stopped_reason=last.stopped_reason,
-        extra={"steps_per_scale": [r.steps_done for r in results], "final_scale_loss": last.final_loss},
+        extra={"steps_per_scale": [r.steps_done for r in results]},
+        image_scale_start=len(history.get("total", [])) - len(last.history.get("total", [])),
     )
 
 

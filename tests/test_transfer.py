@@ -186,6 +186,18 @@ def test_coarse_to_fine_schedule():
     assert result.frames[0][1].shape[-1] == 64 and result.image.shape == (1, 3, 96, 128)
 
 
+def test_the_final_loss_of_a_schedule_is_the_last_scales_even_when_a_coarse_scale_went_lower():
+    """A coarse scale's loss is of another image; the result's loss is the lowest at the result's own size."""
+    def run(totals: list[float]) -> optimize.Result:
+        return optimize.Result(image=torch.zeros(1, 3, 2, 2), history={"total": totals}, frames=[], seconds=1.0,
+                               settings={"steps": len(totals), "optimizer": "lbfgs", "lr": 1.0, "pyramid_levels": 1},
+                               steps_done=len(totals))
+    merged = transfer._merge([run([5.0, 0.5]), run([3.0, 2.0, 2.5])], {})
+    assert merged.history["total"] == [5.0, 0.5, 3.0, 2.0, 2.5] and merged.image_scale_start == 2
+    assert merged.final_loss == 2.0 and merged.steps_done == 5
+    assert run([5.0, 0.5]).final_loss == 0.5
+
+
 def test_a_number_of_steps_is_the_last_scales_and_each_coarser_scale_takes_a_quarter():
     assert transfer.steps_per_scale(200, 1) == [200]
     assert transfer.steps_per_scale(200, 2) == [50, 200]
