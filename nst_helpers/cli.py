@@ -1,111 +1,166 @@
 """Command line: ``python -m nst_helpers stylize CONTENT STYLE [STYLE ...] -o OUT`` and ``python -m nst_helpers demo``.
 
-Bad input ends with a one-line message and exit status 2 (no traceback); an interrupt (Ctrl-C) saves the best image
-so far and exits with status 130.
+Every option of :class:`~nst_helpers.settings.StyleSettings` is a flag, with its choices and default taken from it.
+Options and the output path are checked before anything is loaded. Bad input ends with a one-line message and exit
+status 2 (no traceback); Ctrl-C ends with one line and status 130, and saves the best image if a run had started.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
 from collections.abc import Sequence
+from dataclasses import fields
 from pathlib import Path
+from typing import Any
 
 from .errors import NSTError
+from .settings import INITS, OPTIMIZERS, POOLINGS, PRECISIONS, StyleSettings
 from .vgg import WEIGHT_SOURCES
 
 DEMO_CONTENT, DEMO_STYLE = "chelsea", "brushstrokes"
+DEMO_DEFAULTS = {"size": 256, "steps": 150}
+CHOICES = {"optimizer": OPTIMIZERS, "init": INITS, "weights": WEIGHT_SOURCES, "pooling": POOLINGS,
+           "precision": PRECISIONS}
+LISTS = {"style_layers": str, "style_blend": float, "scales": float, "steps": int}
+METAVARS = {"style_layers": "LAYER", "style_blend": "W", "scales": "S", "steps": "N", "pyramid_levels": "L"}
+NUMBERS = {"content_weight": float, "style_weight": float, "tv_weight": float, "style_scale": float, "lr": float,
+           "size": int, "seed": int, "pyramid_levels": int, "size_limit": int}
+HELP = {
+    "content_weight": "weight of the relative content loss (alpha)",
+    "style_weight": "weight of the relative style loss (beta)",
+    "tv_weight": "weight of the total variation loss (gamma)",
+    "content_layer": "VGG19 layer of the content loss",
+    "style_layers": "VGG19 layers of the style loss, equal weights",
+    "style_blend": "one mixing weight per style image (default: equal weights)",
+    "style_scale": "style image size relative to --size",
+    "size": "longest side of the result in pixels",
+    "steps": "forward-backward passes at the last scale (or one count per scale)",
+    "optimizer": "optimizer",
+    "lr": "learning rate (default: 1 for lbfgs, 0.02 for adam)",
+    "init": "starting image",
+    "weights": "VGG19 weight source",
+    "pooling": "pooling layers of VGG19",
+    "scales": "coarse-to-fine: fractions of --size ending in 1, e.g. 0.5 1 (default: 0.5 1 from 1024 px with lbfgs)",
+    "pyramid_levels": "optimize an image pyramid of L levels, 1: the pixels (default: automatic from 512 px)",
+    "precision": "compute precision of the network (auto: bf16 where the hardware has it)",
+    "seed": "seed of the run's own random generator",
+    "device": "cpu, cuda, cuda:1 or mps (default: the best available)",
+    "textbook": "run the notebooks' plain loop without speed-ups or guards",
+    "size_limit": "largest --size allowed (default: from the device's memory)",
+}
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
+OVERWRITE_HELP = "replace an existing output file that nst_helpers did not write (default: off)"
+QUIET_HELP = "no progress bar (default: off)"
 
 
-def _common_options(parser: argparse.ArgumentParser, *, size: int, steps: int) -> None:
-    parser.add_argument("-o", "--output", type=Path, help="where to write the result (.png or .jpg)")
-    parser.add_argument("--size", type=_positive_int, default=size, help=f"longest side in pixels (default {size})")
-    parser.add_argument("--steps", type=_positive_int, default=steps, help=f"forward-backward passes (default {steps})")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 or mps (default: best available)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+def add_settings_options(parser: argparse.ArgumentParser, defaults: StyleSettings) -> None:
+    """One flag per field of :class:`StyleSettings`, with its choices and its default."""
+    for item in fields(StyleSettings):
+        name, default = item.name, getattr(defaults, item.name)
+        flag, shown = "--" + name.replace("_", "-"), " ".join(map(str, default)) if isinstance(default, tuple) else default
+        # Options whose default is None describe it in words (e.g. "default: the best available") instead.
+        text = HELP[name] if "(default: " in HELP[name] else f"{HELP[name]} (default: {shown})"
+        if name == "textbook":
+            parser.add_argument(flag, action="store_true", help=text)
+        elif name in LISTS:
+            parser.add_argument(flag, type=LISTS[name], nargs="+", default=None, metavar=METAVARS[name], help=text)
+        else:
+            parser.add_argument(flag, type=NUMBERS.get(name, str), choices=CHOICES.get(name), default=None,
+                                metavar=METAVARS.get(name), help=text)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m nst_helpers", description="Neural style transfer (Gatys et al.).")
     commands = parser.add_subparsers(dest="command", required=True)
-
     stylize = commands.add_parser("stylize", help="render a content image in the style of one or more style images")
     stylize.add_argument("content", help="content image: a file path or an http(s) URL")
     stylize.add_argument("styles", nargs="+", metavar="style", help="one or more style images (path or URL)")
-    _common_options(stylize, size=512, steps=200)
-    stylize.add_argument("--content-weight", type=float, default=None, help="weight of the content loss")
-    stylize.add_argument("--style-weight", type=float, default=None, help="weight of the style loss")
-    stylize.add_argument("--tv-weight", type=float, default=None, help="weight of the total variation loss")
-    stylize.add_argument("--style-blend", type=float, nargs="+", default=None, help="one mixing weight per style")
-    stylize.add_argument("--style-scale", type=float, default=1.0, help="style image size relative to --size")
-    stylize.add_argument("--weights", choices=WEIGHT_SOURCES, default="original", help="VGG19 weight source")
-    stylize.add_argument("--pooling", choices=("max", "avg"), default="max")
-    stylize.add_argument("--init", choices=("content", "noise", "style"), default="content")
-    stylize.add_argument("--optimizer", choices=("lbfgs", "adam"), default="lbfgs")
-    stylize.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto")
-    stylize.add_argument("--pyramid-levels", type=_positive_int, default=None, metavar="L",
-                         help="optimize an image pyramid of L levels (1: the pixels; default: 1 below 512 px, "
-                              "from 512 px on halvings down to 32 px, 5 levels at 512)")
-    stylize.add_argument("--scales", type=float, nargs="+", default=None, metavar="S",
-                         help="coarse-to-fine: fractions of --size ending in 1, e.g. 0.5 1; --steps is the last "
-                              "scale's, each coarser one takes a quarter (default: 0.5 1 from 1024 px, else one scale)")
-    stylize.add_argument("--save-every", type=_positive_int, default=None, metavar="N",
-                         help="also save the image every N steps as OUT_stepN.png")
-
+    # A str, not a Path: Path("http://x/y.png") is "http:/x/y.png", which would hide the URL from the output check.
+    stylize.add_argument("-o", "--output", help="where to write the result (default: CONTENT_stylized.png)")
+    stylize.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
+    stylize.add_argument("--save-every", type=int, default=None, metavar="N",
+                         help="also save the image every N steps as OUT_stepN.png (default: never)")
+    stylize.add_argument("--quiet", action="store_true", help=QUIET_HELP)
+    add_settings_options(stylize, StyleSettings())
     demo = commands.add_parser("demo", help="stylize a shipped example offline and write the result")
-    _common_options(demo, size=256, steps=150)
+    demo.add_argument("-o", "--output", help="where to write the result (default: nst_demo.png)")
+    demo.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
+    demo.add_argument("--quiet", action="store_true", help=QUIET_HELP)
+    add_settings_options(demo, StyleSettings(**DEMO_DEFAULTS))
     return parser
 
 
-def _default_output(content: str) -> Path:
-    stem = Path(content).stem if "://" not in content else "result"
-    return Path(f"{stem}_stylized.png")
+def settings_from_args(args: argparse.Namespace) -> StyleSettings:
+    """The :class:`StyleSettings` the flags ask for (unset flags keep the defaults); validated on creation."""
+    options: dict[str, Any] = DEMO_DEFAULTS.copy() if args.command == "demo" else {}
+    for item in fields(StyleSettings):
+        value = getattr(args, item.name)
+        if value is not None and value is not False:
+            options[item.name] = value[0] if item.name == "steps" and len(value) == 1 else value
+    return StyleSettings(**options)
+
+
+def _default_output(args: argparse.Namespace) -> Path:
+    if args.command == "demo":
+        return Path("nst_demo.png")
+    return Path(f"{Path(args.content).stem if '://' not in args.content else 'result'}_stylized.png")
+
+
+def _progress_saver(args: argparse.Namespace, output: Path, inputs: list[str]) -> Any:
+    """A callback that saves every ``--save-every`` steps at the size asked for (small results run larger)."""
+    from .images import resize_longest_side, save_image
+
+    every = getattr(args, "save_every", None)
+    if not every:
+        return None
+    size = getattr(args, "size", None)
+
+    def save_progress(step: int, image: Any, losses: Any) -> None:
+        if step % every == 0:
+            shown = resize_longest_side(image, size) if size and max(image.shape[-2:]) > size else image
+            save_image(shown, output.with_name(f"{output.stem}_step{step}.png"), overwrite=args.overwrite,
+                       protect=inputs)
+
+    return save_progress
+
+
+def save_or_rescue(image: Any, output: Path, *, overwrite: bool, inputs: list[str]) -> Path:
+    """Save the result; if that fails after the run, save it to a temporary file instead, so nothing is lost."""
+    from .images import save_image
+
+    try:
+        return save_image(image, output, overwrite=overwrite, protect=inputs)
+    except (OSError, NSTError) as error:
+        handle, name = tempfile.mkstemp(prefix="nst_result_", suffix=".png")
+        os.close(handle)
+        rescue = Path(name)
+        save_image(image, rescue, overwrite=True)
+        print(f"error: could not save {output} ({error}); the result is in {rescue}", file=sys.stderr)
+        return rescue
 
 
 def _run(args: argparse.Namespace) -> int:
+    from .images import check_output_path
+
+    settings = settings_from_args(args)
+    inputs = [] if args.command == "demo" else [args.content, *args.styles]
+    output = check_output_path(args.output or _default_output(args), overwrite=args.overwrite, protect=inputs)
     from .data import load_example
-    from .images import refuse_to_overwrite_inputs, resize_longest_side, save_image
-    from .transfer import CONTENT_WEIGHT, stylize
+    from .transfer import stylize
 
     if args.command == "demo":
-        content, styles, inputs = load_example(DEMO_CONTENT), [load_example(DEMO_STYLE)], []
-        output = args.output or Path("nst_demo.png")
-        options = {}
-        print(f"Stylizing the example '{DEMO_CONTENT}' in the style '{DEMO_STYLE}' at {args.size} px, {args.steps} "
-              "steps (offline, on the CPU this takes a minute or two)...")
+        content, styles = load_example(DEMO_CONTENT), [load_example(DEMO_STYLE)]
+        print(f"Stylizing the example '{DEMO_CONTENT}' in the style '{DEMO_STYLE}' at {settings.size} px, "
+              f"{settings.steps} steps (offline; on a CPU this takes a minute or two)...")
     else:
-        content, styles, inputs = args.content, list(args.styles), [args.content, *args.styles]
-        output = args.output or _default_output(args.content)
-        options = {
-            "content_weight": CONTENT_WEIGHT if args.content_weight is None else args.content_weight,
-            "style_weight": args.style_weight, "tv_weight": args.tv_weight, "style_blend": args.style_blend,
-            "style_scale": args.style_scale, "weights": args.weights, "pooling": args.pooling, "init": args.init,
-            "optimizer": args.optimizer, "precision": args.precision, "pyramid_levels": args.pyramid_levels,
-            "scales": args.scales,
-        }
-    protected = [p for p in inputs if "://" not in p]
-    if output.suffix.lower() not in (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"):
-        raise NSTError(f"output {output} needs an image suffix such as .png or .jpg")
-    refuse_to_overwrite_inputs(output, protected)  # now, not after minutes of optimization
-    save_every = getattr(args, "save_every", None)
-
-    def save_progress(step: int, image, losses) -> None:
-        if save_every and step % save_every == 0:  # small results are optimized larger: save at the size asked for
-            shown = resize_longest_side(image, args.size) if max(image.shape[-2:]) > args.size else image
-            save_image(shown, output.with_name(f"{output.stem}_step{step}.png"), protect=protected)
-
-    result = stylize(content, styles, size=args.size, steps=args.steps, seed=args.seed, device=args.device,
-                     progress=not args.quiet, callback=save_progress if save_every else None,
-                     every=save_every, **options)
-    path = save_image(result.image, output, protect=protected)
+        content, styles = args.content, list(args.styles)
+    result = stylize(content, styles, settings, progress=not args.quiet, callback=_progress_saver(args, output, inputs),
+                     every=getattr(args, "save_every", None))
+    path = save_or_rescue(result.image, output, overwrite=args.overwrite, inputs=inputs)
     print(f"Saved {path.resolve()} ({result.steps_done} steps in {result.seconds:.1f} s, "
           f"final loss {result.final_loss:.4g})")
     if result.interrupted:
@@ -114,14 +169,18 @@ def _run(args: argparse.Namespace) -> int:
     if result.stopped_reason:
         print(f"Stopped early: {result.stopped_reason}.", file=sys.stderr)
         return 1
-    return 0
+    return 0 if path == output else 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
     try:
+        args = build_parser().parse_args(argv)
+        if getattr(args, "save_every", None) is not None and args.save_every < 1:
+            raise NSTError(f"--save-every must be at least 1, got {args.save_every}")
         return _run(args)
-    except (NSTError, ValueError, KeyError) as error:
-        message = error.args[0] if isinstance(error, KeyError) and error.args else error
-        print(f"error: {message}", file=sys.stderr)
+    except NSTError as error:
+        print(f"error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("Interrupted before the run started: nothing was saved.", file=sys.stderr)
+        return 130

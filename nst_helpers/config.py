@@ -1,4 +1,4 @@
-"""Run profiles, device choice and seeding.
+"""Run profiles and the compute precision.
 
 A profile fixes how big and how long the notebook experiments are, so the same notebook can run in CI in seconds
 (``tiny``), on a laptop CPU in minutes (``cpu``) or at full quality on a GPU (``gpu``). Choose it with the
@@ -8,11 +8,12 @@ environment variable ``NST_PROFILE``; notebooks read every size and step count f
 from __future__ import annotations
 
 import os
-import random
 from dataclasses import dataclass
 
-import numpy as np
 import torch
+
+from .errors import SettingsError
+from .settings import PRECISIONS
 
 PROFILE_VARIABLE = "NST_PROFILE"
 
@@ -47,33 +48,10 @@ def get_profile(name: str | None = None) -> Profile:
     try:
         return PROFILES[chosen.strip().lower()]
     except KeyError:
-        raise ValueError(
+        raise SettingsError(
             f"unknown profile {chosen!r} (from {'the argument' if name else PROFILE_VARIABLE}); "
             f"choose one of {', '.join(PROFILES)}"
         ) from None
-
-
-def choose_device(device: str | torch.device | None = None) -> torch.device:
-    """``device`` if given, else the best available: cuda > mps > cpu."""
-    if device is not None:
-        return torch.device(device)
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    mps = getattr(torch.backends, "mps", None)
-    if mps and mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
-
-
-def seed_everything(seed: int) -> torch.Generator:
-    """Seed Python, NumPy and PyTorch; return a CPU generator seeded the same way for explicit use."""
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
-    return torch.Generator().manual_seed(seed)
-
-
-PRECISIONS = ("auto", "fp32", "bf16")
 
 
 def cpu_has_fast_bfloat16() -> bool:
@@ -86,7 +64,7 @@ def cpu_has_fast_bfloat16() -> bool:
 def resolve_precision(precision: str, device: torch.device) -> torch.dtype:
     """The compute dtype of the VGG forward pass: ``auto`` picks bfloat16 where the hardware runs it natively."""
     if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}; got {precision!r}")
+        raise SettingsError(f"precision must be one of {', '.join(PRECISIONS)}; got {precision!r}")
     if precision == "fp32":
         return torch.float32
     if precision == "bf16":

@@ -18,10 +18,10 @@ from typing import IO, TYPE_CHECKING, TypeAlias
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 
 from nst_helpers import download
-from nst_helpers.errors import ImageError
+from nst_helpers.errors import ImageError, ImageNotFoundError, OutputPathError
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -52,9 +52,12 @@ CONVERTIBLE_MODES = ("P", "CMYK", "YCbCr", "LAB", "HSV", "RGBX")
 # 16-bit values at 255, and a mode F image made from an L image keeps the 0..255 scale.
 FULL_SCALE = {"I;16": 65535, "I;16B": 65535, "I;16L": 65535, "I;16N": 65535, "I": 65535, "F": 255}
 
-_loaded_input_paths: set[Path] = set()
-"""Resolved paths of every file load_image has read in this process. save_image refuses to write to them, so a
-mistyped output path cannot destroy an input photo."""
+MARK_KEY, MARK_VALUE = "nst_helpers", "result"
+"""save_image marks every image it writes (a PNG text chunk, a JPEG comment, a TIFF software tag) and replaces an
+existing image only if it carries the mark: a mistyped output path cannot destroy a photo, and no list of inputs
+has to be kept. WEBP files carry it as the EXIF tag Software; BMP files cannot carry it."""
+MARKABLE_FORMATS = ("PNG", "JPEG", "TIFF", "WEBP")  # BMP has nowhere to put it
+SOFTWARE_TAG = 305  # the TIFF and EXIF tag "Software"
 
 
 def load_image(source: ImageSource, max_size: int | None = None) -> torch.Tensor:
@@ -100,23 +103,85 @@ def resize_longest_side(image: torch.Tensor, size: int) -> torch.Tensor:
     return resized.clamp(0, 1)
 
 
-def save_image(image: torch.Tensor, path: PathLike, *, protect: Iterable[PathLike] = ()) -> Path:
+def save_image(
+    image: torch.Tensor | Image.Image | np.ndarray, path: PathLike, *, overwrite: bool = False,
+    protect: Iterable[PathLike] = (),
+) -> Path:
     """Save a (1, 3, H, W) or (3, H, W) image in [0, 1] and return its path; the suffix picks the format.
 
-    Refuses to overwrite any file in ``protect`` or any file load_image has read in this process. The file is
-    written to a temporary name first and renamed at the end, so an interrupted save never leaves half an image.
+    A PIL image or a NumPy array is converted as :func:`load_image` does.
+
+    Replaces an existing file only if an earlier :func:`save_image` wrote it (or ``overwrite=True``), and never a
+    file in ``protect``. The file is written under a temporary name and renamed, so a failed save leaves no half
+    image.
     """
-    path = Path(path)
-    image_format = SAVE_FORMATS.get(path.suffix.lower())
-    if image_format is None:
-        raise ImageError(f"cannot save {path}: unknown suffix {path.suffix!r}; use one of {' '.join(SAVE_FORMATS)}")
-    if path.is_dir():
-        raise ImageError(f"cannot save to {path}: it is a folder; add a file name such as result.png")
-    refuse_to_overwrite_inputs(path, protect)
-    pil = tensor_to_pil(image)
+    path = check_output_path(path, overwrite=overwrite, protect=protect)
+    image_format = SAVE_FORMATS[path.suffix.lower()]
+    pil = tensor_to_pil(image if isinstance(image, torch.Tensor) else load_image(image))
     with download.atomic_write(path, suffix=path.suffix) as file:
-        pil.save(file, format=image_format, **SAVE_OPTIONS.get(image_format, {}))
+        pil.save(file, format=image_format, **SAVE_OPTIONS.get(image_format, {}), **_mark(image_format))
     return path
+
+
+def check_output_path(path: PathLike, *, overwrite: bool = False, protect: Iterable[PathLike] = ()) -> Path:
+    """``path`` if an image can be written there, else an :class:`OutputPathError` that says why and what to do.
+
+    Cheap and done before a run: a known suffix, not a URL or a folder, a writable folder to write in (created if
+    missing), and no existing image that this package did not write (unless ``overwrite``) or that is in ``protect``.
+    """
+    text = os.fspath(path)
+    if "://" in text:
+        raise OutputPathError(f"cannot save to {text}: results are written to local files; give a file path")
+    path = Path(text).expanduser()
+    if path.suffix.lower() not in SAVE_FORMATS:
+        raise OutputPathError(f"cannot save {path}: unknown suffix {path.suffix!r}; use one of {' '.join(SAVE_FORMATS)}")
+    if path.is_dir():
+        raise OutputPathError(f"cannot save to {path}: it is a folder; add a file name such as result.png")
+    parent = next(folder for folder in [path.parent, *path.parent.parents] if folder.exists())  # made if missing
+    if not parent.is_dir():
+        raise OutputPathError(f"cannot save {path}: {parent} is a file, not a folder; choose another path")
+    if not os.access(parent, os.W_OK):
+        raise OutputPathError(f"cannot save {path}: the folder {parent} is not writable; choose another folder")
+    refuse_to_overwrite_inputs(path, protect)
+    if path.exists() and not overwrite and not written_by_us(path):
+        why = ("it was not written by nst_helpers (it may be your photo)"
+               if SAVE_FORMATS[path.suffix.lower()] in MARKABLE_FORMATS
+               else f"{path.suffix} files cannot show that nst_helpers wrote them (it may be your photo)")
+        raise OutputPathError(f"refusing to replace {path}: {why}; choose another name, or pass overwrite=True")
+    return path
+
+
+def _mark(image_format: str) -> dict:
+    """Save options that mark the file as a result of this package."""
+    if image_format == "PNG":
+        info = PngImagePlugin.PngInfo()
+        info.add_text(MARK_KEY, MARK_VALUE)
+        return {"pnginfo": info}
+    if image_format == "JPEG":
+        return {"comment": f"{MARK_KEY} {MARK_VALUE}".encode()}
+    if image_format == "TIFF":
+        return {"tiffinfo": {SOFTWARE_TAG: f"{MARK_KEY} {MARK_VALUE}"}}
+    if image_format == "WEBP":
+        exif = Image.Exif()
+        exif[SOFTWARE_TAG] = f"{MARK_KEY} {MARK_VALUE}"
+        return {"exif": exif.tobytes()}
+    return {}
+
+
+def written_by_us(path: Path) -> bool:
+    """True when ``path`` is an image that :func:`save_image` wrote (it carries the mark)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as pil:
+                if pil.format == "PNG":
+                    return pil.info.get(MARK_KEY) == MARK_VALUE
+                software = getattr(pil, "tag_v2", {}).get(SOFTWARE_TAG) or pil.getexif().get(SOFTWARE_TAG)
+                marks = (pil.info.get("comment"), software)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return False
+    text = [m.decode(errors="replace") if isinstance(m, bytes) else str(m) for m in marks if m]
+    return f"{MARK_KEY} {MARK_VALUE}" in text
 
 
 def show_images(
@@ -173,12 +238,10 @@ def pil_to_tensor(pil: Image.Image) -> torch.Tensor:
 
 def _load_file(path: Path) -> torch.Tensor:
     if not path.exists():
-        raise ImageError(f"no such file: {path}; check the path; relative paths start at {Path.cwd()}")
+        raise ImageNotFoundError(f"no such file: {path}; check the path; relative paths start at {Path.cwd()}")
     if path.is_dir():
         raise ImageError(f"{path} is a folder, not an image; pass the path of an image file inside it")
-    image = _decode(path, str(path))
-    _loaded_input_paths.add(path.resolve())
-    return image
+    return _decode(path, str(path))
 
 
 def _load_url(url: str) -> torch.Tensor:
@@ -312,12 +375,12 @@ def _composite_over_white(rgba: torch.Tensor) -> torch.Tensor:
 
 
 def refuse_to_overwrite_inputs(path: Path, protect: Iterable[PathLike] = ()) -> None:
-    """Raise ImageError if ``path`` is in ``protect`` or is a file :func:`load_image` read in this process."""
+    """Raise :class:`OutputPathError` if ``path`` is one of the files in ``protect`` (the run's inputs)."""
     if isinstance(protect, (str, os.PathLike)):
         protect = [protect]
-    protected = _loaded_input_paths | {Path(p).resolve() for p in protect}
+    protected = {Path(p).expanduser().resolve() for p in protect if "://" not in os.fspath(p)}
     if any(_same_file(path.resolve(), other) for other in protected):
-        raise ImageError(f"refusing to overwrite {path}: it is an input image; choose another output path")
+        raise OutputPathError(f"refusing to overwrite {path}: it is an input image; choose another output path")
 
 
 def _same_file(a: Path, b: Path) -> bool:

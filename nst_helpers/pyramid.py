@@ -19,6 +19,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from .errors import SettingsError
+
 COARSEST_SIDE = 32  # automatic pyramids add levels while the coarsest level's longest side stays at least this
 
 
@@ -35,7 +37,7 @@ class ImagePyramid:
 
     def __init__(self, init: torch.Tensor, levels: int = 1) -> None:
         if levels < 1:
-            raise ValueError(f"pyramid levels must be at least 1 (1: plain pixels), got {levels}")
+            raise SettingsError(f"pyramid levels must be at least 1 (1: plain pixels), got {levels}")
         self.size = tuple(init.shape[-2:])
         height, width = self.size
         coarse = [init.new_zeros(*init.shape[:-2], -(-height // 2**k), -(-width // 2**k)) for k in range(1, levels)]

@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from .download import sha256_of
-from .errors import WeightsError
+from .errors import ImageError, SettingsError, WeightsError
 
 # (block, number of convolutions) of VGG19; every convolution is 3x3 with padding 1, every block ends in a 2x2 pool.
 BLOCKS = ((1, 2), (2, 2), (3, 4), (4, 4), (5, 4))
@@ -93,11 +93,15 @@ class VGG19Features(nn.Module):
     def __init__(self, preprocess: nn.Module, pooling: str = "max", weights: str = "random") -> None:
         super().__init__()
         if pooling not in ("max", "avg"):
-            raise ValueError(f"pooling must be 'max' or 'avg', got {pooling!r}")
+            raise SettingsError(f"pooling must be 'max' or 'avg', got {pooling!r}")
         self.weights = weights
         self.pooling = pooling
         self.preprocess = preprocess
         self.layers = nn.ModuleDict()
+        with torch.random.fork_rng(devices=[]):  # new layers draw throwaway weights: leave the caller's generator be
+            self._add_layers(pooling)
+
+    def _add_layers(self, pooling: str) -> None:
         in_channels = 3
         for name in LAYER_NAMES:
             if name.startswith("conv"):
@@ -111,21 +115,15 @@ class VGG19Features(nn.Module):
                 self.layers[name] = pool(kernel_size=2, stride=2)
 
     def forward(self, image: torch.Tensor, layers: Iterable[str]) -> dict[str, torch.Tensor]:
-        wanted = set(layers)
-        unknown = wanted - set(LAYER_NAMES)
+        """:func:`extract_features` after checking the layer names and the image size; a CPU image may go to a GPU."""
+        wanted = list(layers)
+        unknown = sorted(set(wanted) - set(LAYER_NAMES))
         if unknown:
-            raise KeyError(f"unknown VGG19 layer(s) {sorted(unknown)}; names look like conv4_2, relu4_2 or pool4")
+            raise SettingsError(f"unknown VGG19 layer(s) {unknown}; names look like conv4_2, relu4_2 or pool4")
         if not wanted:
             return {}
-        deepest = max(LAYER_NAMES.index(name) for name in wanted)
-        check_image_size(image, LAYER_NAMES[deepest])
-        features = {}
-        x = self.preprocess(image.to(self.layers["conv1_1"].weight.device))  # a CPU image works with a GPU model
-        for name in LAYER_NAMES[: deepest + 1]:
-            x = self.layers[name](x)
-            if name in wanted:
-                features[name] = x
-        return features
+        check_image_size(image, max(wanted, key=LAYER_NAMES.index))
+        return extract_features(self, image.to(self.layers["conv1_1"].weight.device), wanted)
 
     def freeze(self) -> VGG19Features:
         """Turn off weight gradients (style transfer optimizes the image, never the network) and dropout-free eval."""
@@ -133,14 +131,27 @@ class VGG19Features(nn.Module):
         return self.eval()
 
 
+def extract_features(model: VGG19Features, image: torch.Tensor, layers: Iterable[str]) -> dict[str, torch.Tensor]:
+    """Textbook core (notebook 01): preprocess, run the layers in order, keep those asked for, stop at the deepest."""
+    wanted = set(layers)
+    deepest = max(LAYER_NAMES.index(name) for name in wanted)
+    features = {}
+    x = model.preprocess(image)
+    for name in LAYER_NAMES[: deepest + 1]:  # stop after the deepest wanted layer
+        x = model.layers[name](x)  # not in-place, so stored features stay intact
+        if name in wanted:
+            features[name] = x
+    return features
+
+
 def check_image_size(image: torch.Tensor, layer: str) -> None:
     """Raise a clear error when ``image`` is too small to have any position left at ``layer``."""
     if image.dim() != 4 or image.shape[1] != 3:
-        raise ValueError(f"expected an image tensor shaped (B, 3, H, W), got {tuple(image.shape)}")
+        raise ImageError(f"expected an image tensor shaped (B, 3, H, W), got {tuple(image.shape)}")
     factor = downsampling_factor(layer)
     height, width = image.shape[-2:]
     if min(height, width) < factor:
-        raise ValueError(
+        raise ImageError(
             f"image of {height}x{width} px is too small for layer {layer}, which needs at least {factor} px on each "
             f"side; use a larger image (or a larger size=) or shallower layers"
         )
@@ -240,10 +251,10 @@ def load_vgg(
     ``pooling="avg"`` swaps max pooling for average pooling, which Gatys et al. found gives slightly smoother images.
     ``seed`` only matters for ``weights="random"``.
     """
-    from .config import choose_device
+    from .settings import choose_device
 
     if weights not in WEIGHT_SOURCES:
-        raise ValueError(f"weights must be one of {', '.join(WEIGHT_SOURCES)}; got {weights!r}")
+        raise SettingsError(f"weights must be one of {', '.join(WEIGHT_SOURCES)}; got {weights!r}")
     preprocess = CaffePreprocess() if weights == "original" else ImageNetPreprocess()
     model = VGG19Features(preprocess, pooling=pooling, weights=weights)
     model.layers.load_state_dict(_cached_state(weights, seed))

@@ -41,9 +41,10 @@ from .data import load_example
 from .errors import ImageError
 from .images import load_image, resize_longest_side, save_image, tensor_to_pil
 from .losses import gram_matrix
-from .optimize import OPTIMIZERS, Callback, Result
+from .optimize import Callback, Result
 from .plots import feature_maps, gram_heatmap
-from .transfer import CONTENT_WEIGHT, INITS, STYLE_WEIGHT, TV_WEIGHT, stylize, synthesize_texture
+from .settings import INITS, OPTIMIZERS, StyleSettings
+from .transfer import TEXTURE, stylize, synthesize_texture
 from .vgg import LAYER_NAMES, STYLE_LAYERS, load_vgg
 
 PAGE = 16  # channels on one page of the feature map explorer
@@ -159,7 +160,7 @@ class Experiment(widgets.VBox):
                                    "nst-loss-plot")
         self.output = _tagged(widgets.Output(), "nst-output")
         self.last_result: Result | None = None
-        self.last_settings: dict[str, Any] | None = None
+        self.last_settings: StyleSettings | None = None
         self.runs = 0
         self._running = False
         self._click: tuple[float, float] | None = None  # (browser time stamp, time.monotonic()) of the run's click
@@ -174,11 +175,11 @@ class Experiment(widgets.VBox):
             self.output,
         ])
 
-    def settings(self) -> dict[str, Any]:
-        """The keyword arguments the controls ask the optimizer for."""
+    def settings(self) -> StyleSettings:
+        """The settings the controls ask for."""
         raise NotImplementedError
 
-    def _optimize(self, settings: dict[str, Any], callback: Callback, every: int) -> Result:
+    def _optimize(self, settings: StyleSettings, callback: Callback, every: int) -> Result:
         raise NotImplementedError
 
     def _clicked(self, _button: widgets.Button) -> None:
@@ -207,10 +208,10 @@ class Experiment(widgets.VBox):
             with self.output:
                 self.output.clear_output()
                 settings = self.settings()
-                self.progress.max, self.progress.value = settings["steps"], 0
+                self.progress.max, self.progress.value = settings.steps, 0
                 self._steps, self._losses = [], {}
                 self.status.value = "Running… (the notebook's stop button ends the run and keeps the best image)"
-                every = max(1, settings["steps"] // UPDATES_PER_RUN)
+                every = max(1, settings.steps // UPDATES_PER_RUN)
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always")
                     result = self._optimize(settings, self._show_progress, every)
@@ -259,9 +260,10 @@ class LossLab(Experiment):
     def __init__(self, content: Any, style: Any, *, size: int, steps: int, weights: str = "original") -> None:
         self.content, self.style = load_image(content), load_image(style)
         self.size, self.weights = size, weights
-        default_ratio = CONTENT_WEIGHT / STYLE_WEIGHT
+        defaults = StyleSettings()
+        default_ratio = defaults.content_weight / defaults.style_weight
         self.ratio_slider = _tagged(_weight_slider("content/style ratio α/β", default_ratio), "nst-ratio-slider")
-        self.tv_slider = _tagged(_weight_slider("TV weight", TV_WEIGHT), "nst-tv-slider")
+        self.tv_slider = _tagged(_weight_slider("TV weight", defaults.tv_weight), "nst-tv-slider")
         self.steps_slider = _tagged(
             widgets.IntSlider(value=steps, min=1, max=4 * steps, description="steps", continuous_update=False),
             "nst-steps-slider",
@@ -276,20 +278,15 @@ class LossLab(Experiment):
         ])
         self.image_widget.value = png_bytes(resize_longest_side(self.content, size))  # until the first run
 
-    def settings(self) -> dict[str, Any]:
-        return {
-            "content_weight": CONTENT_WEIGHT,
-            "style_weight": CONTENT_WEIGHT / self.ratio_slider.value,
-            "tv_weight": self.tv_slider.value,
-            "steps": self.steps_slider.value,
-            "init": self.init_buttons.value,
-            "optimizer": self.optimizer_buttons.value,
-            "size": self.size,
-            "weights": self.weights,
-        }
+    def settings(self) -> StyleSettings:
+        return StyleSettings(
+            style_weight=StyleSettings().content_weight / self.ratio_slider.value, tv_weight=self.tv_slider.value,
+            steps=self.steps_slider.value, init=self.init_buttons.value, optimizer=self.optimizer_buttons.value,
+            size=self.size, weights=self.weights,
+        )
 
-    def _optimize(self, settings: dict[str, Any], callback: Callback, every: int) -> Result:
-        return stylize(self.content, self.style, **settings, progress=False, callback=callback, every=every)
+    def _optimize(self, settings: StyleSettings, callback: Callback, every: int) -> Result:
+        return stylize(self.content, self.style, settings, progress=False, callback=callback, every=every)
 
 
 class StyleLayerExplorer(Experiment):
@@ -317,15 +314,17 @@ class StyleLayerExplorer(Experiment):
         self.gram_dropdown.observe(lambda _change: self.show_grams(), names="value")
         self.show_grams()
 
-    def settings(self) -> dict[str, Any]:
+    def settings(self) -> StyleSettings:
         layers = {
             name: slider.value for name, slider in self.weight_sliders.items()
             if self.layer_checkboxes[name].value and slider.value > 0
         }
-        return {"layers": layers, "steps": self.steps_slider.value, "size": self.size, "weights": self.weights}
+        return StyleSettings(**{**TEXTURE, "style_layers": layers, "steps": self.steps_slider.value,
+                                "size": self.size, "weights": self.weights})
 
-    def _optimize(self, settings: dict[str, Any], callback: Callback, every: int) -> Result:
-        return synthesize_texture(self.style, **settings, progress=False, callback=callback, every=every)
+    def _optimize(self, settings: StyleSettings, callback: Callback, every: int) -> Result:
+        return synthesize_texture(self.style, settings.style_layers, settings, progress=False, callback=callback,
+                                  every=every)
 
     def _show_result(self, result: Result) -> None:
         super()._show_result(result)
@@ -356,7 +355,8 @@ class Studio(Experiment):
         self.style_upload = widgets.FileUpload(accept="image/*", multiple=False, description="Your style")
         self.previews = {"content": widgets.Image(format="png", width="160"),
                          "style": widgets.Image(format="png", width="160")}
-        self.ratio_slider = _weight_slider("content/style ratio α/β", CONTENT_WEIGHT / STYLE_WEIGHT)
+        defaults = StyleSettings()
+        self.ratio_slider = _weight_slider("content/style ratio α/β", defaults.content_weight / defaults.style_weight)
         self.size_slider = widgets.IntSlider(value=size, min=32, max=max(1024, size), step=32, description="size",
                                              continuous_update=False)
         self.steps_slider = widgets.IntSlider(value=steps, min=1, max=4 * steps, description="steps",
@@ -403,17 +403,13 @@ class Studio(Experiment):
         with self.output:
             self.previews[role].value = png_bytes(resize_longest_side(self.image(choice), 160))
 
-    def settings(self) -> dict[str, Any]:
-        return {
-            "style_weight": CONTENT_WEIGHT / self.ratio_slider.value,
-            "size": self.size_slider.value,
-            "steps": self.steps_slider.value,
-            "weights": self.weights,
-        }
+    def settings(self) -> StyleSettings:
+        return StyleSettings(style_weight=StyleSettings().content_weight / self.ratio_slider.value,
+                             size=self.size_slider.value, steps=self.steps_slider.value, weights=self.weights)
 
-    def _optimize(self, settings: dict[str, Any], callback: Callback, every: int) -> Result:
+    def _optimize(self, settings: StyleSettings, callback: Callback, every: int) -> Result:
         content, style = self.image(self.content_dropdown.value), self.image(self.style_dropdown.value)
-        return stylize(content, style, **settings, progress=False, callback=callback, every=every)
+        return stylize(content, style, settings, progress=False, callback=callback, every=every)
 
     def _show_result(self, result: Result) -> None:
         super()._show_result(result)

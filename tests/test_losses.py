@@ -1,9 +1,9 @@
-"""Losses against hand-computed values, the paper's formulas, and gradcheck in float64."""
+"""The textbook losses against hand-computed values, the paper's formulas, and gradcheck in float64."""
 
 import pytest
 import torch
 
-from nst_helpers.losses import content_loss, gram_matrix, style_loss, tv_loss
+from nst_helpers.losses import content_loss, equal_layer_weights, gram_matrix, style_loss, total_loss, tv_loss
 
 
 def toy_features() -> torch.Tensor:
@@ -47,31 +47,6 @@ def test_gram_matrix_gradient_hand_computed():
     assert torch.equal(features.grad, torch.tensor([[1.0, 2.0], [0.0, 0.0]]).reshape(1, 2, 1, 2))
 
 
-def test_gram_matrix_one_product_backward_matches_autograd():
-    """The hand-written backward equals autograd's two-product one, for non-symmetric upstream gradients too."""
-    generator = torch.Generator().manual_seed(4)
-    features = torch.randn(2, 5, 3, 4, dtype=torch.float64, generator=generator, requires_grad=True)
-    assert torch.autograd.gradcheck(gram_matrix, (features,))
-    upstream = torch.randn(2, 5, 5, dtype=torch.float64, generator=generator)
-    (ours,) = torch.autograd.grad((gram_matrix(features) * upstream).sum(), features)
-    flat = features.reshape(2, 5, 12)
-    (reference,) = torch.autograd.grad((flat @ flat.transpose(1, 2) / 12 * upstream).sum(), features)
-    assert torch.allclose(ours, reference, rtol=1e-12, atol=1e-12)
-
-
-def test_gram_matrix_of_channels_last_bfloat16_features_is_float32():
-    features = torch.randn(1, 8, 6, 5, generator=torch.Generator().manual_seed(5))
-    fast = features.to(torch.bfloat16).contiguous(memory_format=torch.channels_last)
-    gram = gram_matrix(fast)
-    assert gram.dtype == torch.float32
-    assert torch.allclose(gram, gram_matrix(fast.float().contiguous()), rtol=1e-6)
-
-
-def test_gram_matrix_rejects_wrong_rank():
-    with pytest.raises(ValueError, match=r"\(B, N, H, W\)"):
-        gram_matrix(torch.ones(3, 4, 4))
-
-
 def test_content_loss_hand_computed_and_paper_mapping():
     features = torch.tensor([1.0, 2.0, 3.0, 4.0]).reshape(1, 1, 2, 2)
     target = torch.zeros_like(features)
@@ -82,11 +57,6 @@ def test_content_loss_hand_computed_and_paper_mapping():
     assert content_loss(features, target) == pytest.approx(float(paper) * 2 / (n * m))
 
 
-def test_content_loss_shape_mismatch_is_explained():
-    with pytest.raises(ValueError, match="differ in shape"):
-        content_loss(torch.zeros(1, 2, 3, 3), torch.zeros(1, 2, 4, 4))
-
-
 def test_style_loss_is_four_times_the_papers_layer_loss():
     generator = torch.Generator().manual_seed(4)
     generated = torch.randn(1, 3, 4, 5, generator=generator)
@@ -95,7 +65,7 @@ def test_style_loss_is_four_times_the_papers_layer_loss():
     g = generated.reshape(n, m) @ generated.reshape(n, m).T  # unnormalized, as in the paper
     a = style.reshape(n, m) @ style.reshape(n, m).T
     paper = ((g - a) ** 2).sum() / (4 * n**2 * m**2)
-    ours = style_loss({"relu1_1": generated}, {"relu1_1": gram_matrix(style)})
+    ours = style_loss({"relu1_1": generated}, {"relu1_1": gram_matrix(style)}, {"relu1_1": 1.0})
     assert ours.item() == pytest.approx(4 * paper.item(), rel=1e-5)
 
 
@@ -104,8 +74,9 @@ def test_style_loss_layer_weights():
     targets = {"a": torch.zeros(1, 1, 1), "b": torch.zeros(1, 1, 1)}
     features = {"a": f1, "b": f2}
     # Gram of f1 is 1, of f2 is 4: squared differences 1 and 16.
-    assert style_loss(features, targets).item() == pytest.approx((1 + 16) / 2)  # equal weights by default
+    assert style_loss(features, targets, equal_layer_weights(["a", "b"])).item() == pytest.approx((1 + 16) / 2)
     assert style_loss(features, targets, {"a": 0.25, "b": 2.0}).item() == pytest.approx(0.25 + 32)
+    assert style_loss(features, targets, {"b": 1.0}).item() == pytest.approx(16)  # only the layers weighted count
     with pytest.raises(KeyError, match="c"):
         style_loss(features, targets, {"c": 1.0})
 
@@ -114,7 +85,7 @@ def test_style_loss_accepts_different_sizes():
     """Style and generated image may differ in size: Gram matrices are N x N whatever H and W."""
     generated = torch.randn(1, 6, 9, 4)
     style_features = torch.randn(1, 6, 3, 11)
-    loss = style_loss({"x": generated}, {"x": gram_matrix(style_features)})
+    loss = style_loss({"x": generated}, {"x": gram_matrix(style_features)}, {"x": 1.0})
     assert torch.isfinite(loss) and loss > 0
 
 
@@ -136,10 +107,16 @@ def test_gradients_match_finite_differences():
     assert torch.autograd.gradcheck(lambda x: content_loss(x, target), (rand(1, 3, 4, 4),))
     assert torch.autograd.gradcheck(tv_loss, (rand(1, 3, 4, 5),))
     assert torch.autograd.gradcheck(gram_matrix, (rand(1, 3, 4, 4),))
-    assert torch.autograd.gradcheck(lambda x: style_loss({"l": x}, {"l": style_gram}), (rand(1, 3, 4, 4),))
+    assert torch.autograd.gradcheck(lambda x: style_loss({"l": x}, {"l": style_gram}, {"l": 1.0}), (rand(1, 3, 4, 4),))
 
 
-def test_bfloat16_features_give_float32_losses():
-    features = torch.randn(1, 4, 6, 6).bfloat16()
-    assert gram_matrix(features).dtype == torch.float32
-    assert content_loss(features, features.clone()).dtype == torch.float32
+def test_total_loss_hand_computed():
+    terms = {"content": torch.tensor(2.0), "style": torch.tensor(3.0), "tv": torch.tensor(5.0)}
+    assert total_loss(terms, {"content": 0.5, "style": 7.0, "tv": 0.1}).item() == pytest.approx(1 + 21 + 0.5)
+
+
+def test_equal_layer_weights_sum_to_one():
+    assert equal_layer_weights(["a", "b", "c", "d"]) == {"a": 0.25, "b": 0.25, "c": 0.25, "d": 0.25}
+    assert equal_layer_weights({"a": 1.0, "b": 3.0}) == {"a": 0.25, "b": 0.75}
+
+

@@ -1,15 +1,25 @@
 """The optimization loop and stylize: loss goes down, seeds reproduce, guards hold, steps are counted exactly."""
 
+import random
 import warnings
 
+import numpy as np
 import pytest
 import torch
 
-from nst_helpers import load_example, optimize, transfer
+from nst_helpers import NSTError, StyleSettings, load_example, optimize, robust, schedule, transfer
+from nst_helpers import loop as nst_loop
 from nst_helpers.losses import gram_matrix
+from nst_helpers.objective import StyleObjective
 from nst_helpers.optimize import optimize_image
-from nst_helpers.transfer import FeatureLoss, reconstruct_content, stylize, synthesize_texture
-from nst_helpers.vgg import load_vgg
+from nst_helpers.transfer import reconstruct_content, stylize, synthesize_texture
+from nst_helpers.vgg import STYLE_LAYERS, load_vgg
+
+
+def FeatureLoss(model, *, content_weight=1.0, style_weight=1.0, tv_weight=0.0, dtype=torch.float32, **kwargs):
+    """The objective with the keyword names these tests were written with."""
+    weights = {"content": content_weight, "style": style_weight, "tv": tv_weight}
+    return StyleObjective(model, weights=weights, bf16=dtype == torch.bfloat16, **kwargs)
 
 
 def picture(height: int, width: int, seed: int) -> torch.Tensor:
@@ -34,8 +44,8 @@ def test_stylize_lowers_the_loss_and_reports_everything():
     assert result.image.shape == (1, 3, 36, 48)  # longest side 48, aspect ratio of the 48x64 content
     assert result.image.min() >= 0 and result.image.max() <= 1
     assert result.final_loss == min(history["total"])
-    assert result.settings["style_weight"] == transfer.STYLE_WEIGHT
-    assert result.settings["content_layer"] == "relu4_2" and result.seconds > 0 and not result.interrupted
+    assert result.settings.style_weight == StyleSettings().style_weight == 30
+    assert result.settings.content_layer == "relu4_2" and result.seconds > 0 and not result.interrupted
 
 
 def test_stylize_is_reproducible_with_a_seed_on_cpu():
@@ -55,7 +65,7 @@ def test_content_and_style_of_different_sizes_and_aspect_ratios(style_shape):
 def test_small_results_are_optimized_at_the_minimum_working_size():
     """Documented upscaling: a 12 px result (too small for relu5_1 by itself) is optimized at 128 px, then downsized."""
     result = stylize(CONTENT, STYLE, steps=2, every=1, **{**FAST, "size": 12})
-    assert result.settings["sizes"] == [transfer.MIN_WORKING_SIZE]
+    assert [scale["size"] for scale in result.schedule] == [robust.MIN_WORKING_SIZE]
     assert result.frames[0][1].shape[-2:] == (96, 128) and result.image.shape == (1, 3, 9, 12)
 
 
@@ -71,8 +81,8 @@ def test_lbfgs_runs_every_step_asked_even_at_a_minimum():
 
 def test_range_penalty_hand_computed():
     image = torch.tensor([1.5, -0.5, 0.2, 1.0]).reshape(1, 1, 2, 2)
-    assert optimize.range_penalty(image).item() == pytest.approx((0.5**2 + 0.5**2) / 4)
-    assert optimize.range_penalty(torch.rand(1, 3, 4, 4)).item() == 0
+    assert robust.range_penalty(image).item() == pytest.approx((0.5**2 + 0.5**2) / 4)
+    assert robust.range_penalty(torch.rand(1, 3, 4, 4)).item() == 0
 
 
 def pull_towards(value: float, seen: list | None = None):
@@ -90,12 +100,12 @@ def test_range_penalty_holds_lbfgs_inside_the_valid_range():
     """mean((x - 1.3)^2) + w mean((x - 1)^2) for x > 1 is minimal at x = (1.3 + w) / (1 + w): 1.00003 for w = 1e4."""
     start = torch.full((1, 3, 4, 4), 0.5)
     values = {}
-    for name, weight in (("free", 0.0), ("held", optimize.RANGE_WEIGHT)):
+    for name, weight in (("free", 0.0), ("held", robust.RANGE_WEIGHT)):
         seen = []
         optimize_image(start, pull_towards(1.3, seen), steps=30, range_weight=weight, progress=False)
         values[name] = seen[-1]
     assert torch.allclose(values["free"], torch.tensor(1.3), atol=1e-3)  # unconstrained L-BFGS leaves [0, 1]
-    assert torch.allclose(values["held"], torch.tensor(1 + 0.3 / (1 + optimize.RANGE_WEIGHT)), atol=1e-3)
+    assert torch.allclose(values["held"], torch.tensor(1 + 0.3 / (1 + robust.RANGE_WEIGHT)), atol=1e-3)
 
 
 def test_adam_never_pays_a_range_penalty():
@@ -107,7 +117,7 @@ def test_adam_never_pays_a_range_penalty():
 def test_adam_lowers_the_loss_too():
     result = stylize(CONTENT, STYLE, steps=6, optimizer="adam", **FAST)
     assert result.history["total"][-1] < result.history["total"][0]
-    assert result.settings["optimizer"] == "adam" and result.settings["lr"] == optimize.ADAM_LEARNING_RATE
+    assert result.settings.optimizer == "adam" and result.schedule[0]["lr"] == nst_loop.ADAM_LEARNING_RATE
 
 
 def test_interrupt_returns_the_best_image_so_far():
@@ -156,32 +166,36 @@ def test_several_styles_blend_their_gram_matrices():
     # FeatureLoss runs channels-last, whose convolutions sum in another order: equal to float32 rounding.
     assert torch.allclose(only_a.style_targets["relu3_1"], gram_a, rtol=1e-4, atol=1e-2)
     assert torch.allclose(blend.style_targets["relu3_1"], 0.75 * gram_a + 0.25 * gram_b, rtol=1e-4, atol=1e-2)
-    with pytest.raises(ValueError, match="one non-negative weight per style"):
-        FeatureLoss(model, content=CONTENT, styles=[a, b], style_blend=[1])
+    with pytest.raises(NSTError, match="style_blend has 1 weights for 2 style images"):
+        stylize(CONTENT, [a, b], style_blend=[1], steps=2, **FAST)
     result = stylize(CONTENT, [a, b], style_blend=[1, 1], steps=2, **FAST)
-    assert result.settings["style_blend"] == [1, 1]
+    assert result.settings.style_blend == (1, 1)
 
 
 @pytest.mark.parametrize("init", ["content", "noise", "style"])
 def test_inits(init):
     result = stylize(CONTENT, STYLE, steps=1, init=init, **FAST)
-    assert result.settings["init"] == init
+    assert result.settings.init == init
     start = result.frames[0][1]
     if init == "content":
         # 48 px results are optimized at the minimum working size, 128 px, then downsized.
         assert torch.allclose(start, transfer.resize_longest_side(CONTENT, transfer.MIN_WORKING_SIZE), atol=1e-6)
-    with pytest.raises(ValueError, match="init must be one of"):
+    with pytest.raises(ValueError, match="init must be one of"):  # a SettingsError is also a ValueError
         stylize(CONTENT, STYLE, steps=1, init="zeros", **FAST)
 
 
+def sizes(settings: StyleSettings, working_size: int) -> list[int]:
+    return [scale.size for scale in schedule.plan_scales(settings, working_size)]
+
+
 def test_coarse_to_fine_schedule():
-    assert transfer.scale_schedule(512, None) == [512]
-    assert transfer.scale_schedule(1024, (0.25, 0.5, 1)) == [256, 512, 1024]
-    assert transfer.scale_schedule(128, (0.5, 1.0)) == [64, 128]
+    assert sizes(StyleSettings(size=512), 512) == [512]
+    assert sizes(StyleSettings(scales=(0.25, 0.5, 1), size=1024), 1024) == [256, 512, 1024]
+    assert sizes(StyleSettings(scales=(0.5, 1.0), size=128), 128) == [64, 128]
     with pytest.raises(ValueError, match="end with 1"):
-        transfer.scale_schedule(64, (0.5, 0.75))
+        StyleSettings(scales=(0.5, 0.75))
     result = stylize(CONTENT, STYLE, steps=[3, 2], scales=(0.5, 1.0), every=1, **{**FAST, "size": 128})
-    assert result.settings["sizes"] == [64, 128] and result.extra["steps_per_scale"] == [3, 2]
+    assert [s["size"] for s in result.schedule] == [64, 128] and [s["steps"] for s in result.schedule] == [3, 2]
     assert len(result.history["total"]) == 5 and [s for s, _ in result.frames] == [1, 2, 3, 4, 5]
     assert result.frames[0][1].shape[-1] == 64 and result.image.shape == (1, 3, 96, 128)
 
@@ -190,47 +204,51 @@ def test_the_final_loss_of_a_schedule_is_the_last_scales_even_when_a_coarse_scal
     """A coarse scale's loss is of another image; the result's loss is the lowest at the result's own size."""
     def run(totals: list[float]) -> optimize.Result:
         return optimize.Result(image=torch.zeros(1, 3, 2, 2), history={"total": totals}, frames=[], seconds=1.0,
-                               settings={"steps": len(totals), "optimizer": "lbfgs", "lr": 1.0, "pyramid_levels": 1},
-                               steps_done=len(totals))
-    merged = transfer._merge([run([5.0, 0.5]), run([3.0, 2.0, 2.5])], {})
+                               schedule=[{"steps": len(totals)}], steps_done=len(totals))
+    merged = transfer.merge_scales([run([5.0, 0.5]), run([3.0, 2.0, 2.5])], StyleSettings())
     assert merged.history["total"] == [5.0, 0.5, 3.0, 2.0, 2.5] and merged.image_scale_start == 2
     assert merged.final_loss == 2.0 and merged.steps_done == 5
     assert run([5.0, 0.5]).final_loss == 0.5
 
 
 def test_a_number_of_steps_is_the_last_scales_and_each_coarser_scale_takes_a_quarter():
-    assert transfer.steps_per_scale(200, 1) == [200]
-    assert transfer.steps_per_scale(200, 2) == [50, 200]
-    assert transfer.steps_per_scale(10, 3) == [2, 2, 10]
-    assert transfer.steps_per_scale(3, 2) == [1, 3]  # never zero steps at a scale
-    assert transfer.steps_per_scale([7, 5], 2) == [7, 5]
+    assert schedule.steps_per_scale(200, 1) == [200]
+    assert schedule.steps_per_scale(200, 2) == [50, 200]
+    assert schedule.steps_per_scale(10, 3) == [2, 2, 10]
+    assert schedule.steps_per_scale(3, 2) == [1, 3]  # never zero steps at a scale
+    assert schedule.steps_per_scale([7, 5], 2) == [7, 5]
     result = stylize(CONTENT, STYLE, steps=8, scales=(0.5, 1.0), **{**FAST, "size": 128})
-    assert result.extra["steps_per_scale"] == [2, 8] and result.steps_done == 10
+    assert [s["steps"] for s in result.schedule] == [2, 8] and result.steps_done == 10
 
 
 def test_large_lbfgs_results_run_coarse_to_fine_by_default(monkeypatch):
     """With the threshold lowered to the 128 px working size: L-BFGS runs half size first, with a quarter of the
     steps; Adam and an explicit schedule keep what they are given. At the real threshold 48 px runs one scale."""
-    assert stylize(CONTENT, STYLE, steps=4, **FAST).settings["sizes"] == [128]
-    monkeypatch.setattr(transfer, "COARSE_TO_FINE_FROM_SIZE", 128)
+    def run_sizes(**options):
+        return [scale["size"] for scale in stylize(CONTENT, STYLE, **{**FAST, **options}).schedule]
+
+    assert run_sizes(steps=4) == [128]
+    monkeypatch.setattr(schedule, "COARSE_TO_FINE_FROM_SIZE", 128)
     automatic = stylize(CONTENT, STYLE, steps=4, **FAST)
-    assert automatic.settings["sizes"] == [64, 128] and automatic.extra["steps_per_scale"] == [1, 4]
+    assert [s["size"] for s in automatic.schedule] == [64, 128] and [s["steps"] for s in automatic.schedule] == [1, 4]
     assert automatic.image.shape == (1, 3, 36, 48)
-    assert stylize(CONTENT, STYLE, steps=2, optimizer="adam", **FAST).settings["sizes"] == [128]
-    assert stylize(CONTENT, STYLE, steps=2, scales=(1.0,), **FAST).settings["sizes"] == [128]
+    assert run_sizes(steps=2, optimizer="adam") == [128]
+    assert run_sizes(steps=2, scales=(1.0,)) == [128]
 
 
 def test_pyramid_levels_default_to_pixels_below_the_threshold_and_to_a_pyramid_above(monkeypatch):
     """48 px results run at 128 px: pixels by default; with the threshold lowered to 128, L-BFGS gets 128, 64 and
     32 px levels (Adam keeps the pixels); an explicit count always wins."""
-    assert stylize(CONTENT, STYLE, steps=2, **FAST).settings["pyramid_levels"] == [1]
+    def levels(**options):
+        return [scale["pyramid_levels"] for scale in stylize(CONTENT, STYLE, **{**FAST, **options}).schedule]
+
+    assert levels(steps=2) == [1]
     explicit = stylize(CONTENT, STYLE, steps=6, pyramid_levels=2, **FAST)
-    assert explicit.settings["pyramid_levels"] == [2] and explicit.final_loss < 0.5 * explicit.history["total"][0]
-    monkeypatch.setattr(transfer, "PYRAMID_FROM_SIZE", 128)
-    assert stylize(CONTENT, STYLE, steps=2, **FAST).settings["pyramid_levels"] == [3]
-    assert stylize(CONTENT, STYLE, steps=2, optimizer="adam", **FAST).settings["pyramid_levels"] == [1]
-    schedule = stylize(CONTENT, STYLE, steps=[1, 1], scales=(0.5, 1), **FAST)
-    assert schedule.settings["pyramid_levels"] == [2, 3]  # 64 px then 128 px, each halved down to 32 px
+    assert explicit.schedule[0]["pyramid_levels"] == 2 and explicit.final_loss < 0.5 * explicit.history["total"][0]
+    monkeypatch.setattr(schedule, "PYRAMID_FROM_SIZE", 128)
+    assert levels(steps=2) == [3]
+    assert levels(steps=2, optimizer="adam") == [1]
+    assert levels(steps=[1, 1], scales=(0.5, 1)) == [2, 3]  # 64 px then 128 px, each halved down to 32 px
 
 
 def test_relative_losses_divide_by_the_target_mean_square():
@@ -260,8 +278,8 @@ def test_default_weights_balance_content_and_style_at_every_size():
     shares = []
     for size in (128, 512):
         content = transfer.resize_longest_side(load_example("chelsea"), size)
-        style = transfer.resize_style(load_example("brushstrokes"), content, 1.0, list(transfer.STYLE_LAYERS))
-        loss = FeatureLoss(model, content=content, styles=[style], style_weight=transfer.STYLE_WEIGHT)
+        style = transfer.resize_style(load_example("brushstrokes"), content, 1.0, list(STYLE_LAYERS))
+        loss = FeatureLoss(model, content=content, styles=[style], style_weight=StyleSettings().style_weight)
         noise = torch.rand(content.shape, generator=torch.Generator().manual_seed(0))
         with torch.no_grad():
             shares.append(loss(content)["style"].item() / loss(noise)["content"].item())
@@ -304,9 +322,9 @@ def test_reconstruction_and_texture_lower_their_loss():
     for result in (recon, texture):
         assert result.final_loss < 0.5 * result.history["total"][0]
         assert result.image.min() >= 0 and result.image.max() <= 1
-    assert recon.settings["layer"] == "relu2_2" and recon.settings["init"] == "noise"
+    assert recon.settings.content_layer == "relu2_2" and recon.settings.init == "noise"
     assert set(recon.history) == {"content", "style", "tv", "range", "total"} and recon.history["style"][-1] == 0
-    assert texture.settings["layers"] == {"relu1_1": 0.5, "relu2_1": 0.5}
+    assert texture.settings.style_layers == ("relu1_1", "relu2_1") and texture.settings.init == "noise"
 
 
 def test_bad_arguments_are_explained():
@@ -314,7 +332,22 @@ def test_bad_arguments_are_explained():
         stylize(CONTENT, STYLE, steps=1, optimizer="sgd", **FAST)
     with pytest.raises(ValueError, match="precision must be one of"):
         stylize(CONTENT, STYLE, steps=1, size=48, precision="fp8", progress=False)
-    with pytest.raises(ValueError, match="steps has 1 entries but the schedule has 2"):
+    with pytest.raises(TypeError, match="did you mean 'style_weight'"):
+        stylize(CONTENT, STYLE, steps=1, style_wieght=3, **FAST)
+    with pytest.raises(ValueError, match="steps has 1 entries but scales has 2"):
         stylize(CONTENT, STYLE, steps=[1], scales=(0.5, 1), **FAST)
-    with pytest.raises(ValueError, match="pyramid_levels must be None"):
+    with pytest.raises(ValueError, match="pyramid_levels must be at least 1"):
         stylize(CONTENT, STYLE, steps=1, pyramid_levels=0, **FAST)
+
+
+def test_stylize_leaves_the_global_random_state_alone():
+    states = (random.getstate(), np.random.get_state()[1].copy(), torch.get_rng_state())
+    stylize(CONTENT, STYLE, steps=2, init="noise", seed=5, **FAST)
+    assert random.getstate() == states[0] and np.array_equal(np.random.get_state()[1], states[1])
+    assert torch.equal(torch.get_rng_state(), states[2])
+
+
+def test_settings_of_a_result_repeat_the_run_exactly():
+    first = stylize(CONTENT, STYLE, steps=3, init="noise", seed=2, **FAST)
+    again = stylize(CONTENT, STYLE, first.settings, progress=False)
+    assert torch.equal(first.image, again.image) and first.history == again.history

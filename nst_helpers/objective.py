@@ -1,0 +1,88 @@
+"""The total loss of a run as one function of the image, with its targets computed once (notebook 04).
+
+:class:`StyleObjective` holds the content features and the style Gram matrices of the targets and returns, for an
+image, the weighted loss terms and their :func:`~nst_helpers.losses.total_loss`. ``textbook=True`` uses the core
+functions exactly as the notebooks write them (float32, autograd's Gram matrix); otherwise the speed wrappers of
+:mod:`nst_helpers.fast`, which compute the same values. Both divide each feature term by its target's mean square
+(:func:`~nst_helpers.robust.relative_scales`), as notebook 04 teaches; ``relative=False`` keeps the plain means.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import torch
+
+from .fast import fast_content_loss, fast_features, fast_gram_matrix, fast_style_loss
+from .losses import content_loss, equal_layer_weights, gram_matrix, style_loss, total_loss, tv_loss
+from .robust import relative_scales
+from .vgg import CONTENT_LAYER, STYLE_LAYERS, VGG19Features
+
+
+class StyleObjective:
+    """``image -> {"content", "style", "tv", "total"}``: the weighted terms on VGG19 features, and their sum."""
+
+    def __init__(
+        self,
+        model: VGG19Features,
+        *,
+        content: torch.Tensor | None = None,
+        styles: Sequence[torch.Tensor] = (),
+        style_blend: Sequence[float] | None = None,
+        content_layer: str = CONTENT_LAYER,
+        style_layers: Sequence[str] | Mapping[str, float] = STYLE_LAYERS,
+        weights: Mapping[str, float] | None = None,
+        textbook: bool = False,
+        bf16: bool = False,
+        relative: bool = True,
+    ) -> None:
+        self.model, self.textbook, self.bf16 = model, textbook, bf16 and not textbook
+        self.weights = {"content": 1.0, "style": 1.0, "tv": 0.0, **(weights or {})}
+        self.content_layer = content_layer if content is not None else None
+        layer_weights = equal_layer_weights(style_layers) if styles else {}
+        self.layers = set(layer_weights) | ({content_layer} if content is not None else set())
+        with torch.no_grad():
+            self.content_target = self.features(content)[content_layer] if content is not None else None
+            self.style_targets = self._blended_grams(styles, style_blend, layer_weights)
+        self.content_scale, self.layer_weights = 1.0, layer_weights
+        if relative:
+            self.content_scale, self.layer_weights = relative_scales(self.content_target, self.style_targets,
+                                                                     layer_weights)
+
+    def features(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The features of ``image`` at every layer a term needs."""
+        if self.textbook:
+            return self.model(image, self.layers)
+        return fast_features(self.model, image, self.layers, bf16=self.bf16)
+
+    def _blended_grams(
+        self, styles: Sequence[torch.Tensor], blend: Sequence[float] | None, layer_weights: Mapping[str, float]
+    ) -> dict[str, torch.Tensor]:
+        """Target Gram matrices; with several styles, their weighted average (blend weights scaled to sum 1)."""
+        blend = list(blend) if blend is not None else [1.0] * len(styles)
+        gram = gram_matrix if self.textbook else fast_gram_matrix
+        targets: dict[str, torch.Tensor] = {}
+        for style, share in zip(styles, blend, strict=True):
+            features = self.features(style)
+            for name in layer_weights:
+                term = gram(features[name]) * (share / sum(blend))
+                targets[name] = targets[name] + term if name in targets else term
+        return targets
+
+    def terms(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The unweighted terms: relative content and style errors, and total variation (0 where unused)."""
+        features = self.features(image)
+        zero = image.new_zeros(())
+        content, style = (content_loss, style_loss) if self.textbook else (fast_content_loss, fast_style_loss)
+        return {
+            "content": self.content_scale * content(features[self.content_layer], self.content_target)
+            if self.content_target is not None else zero,
+            "style": style(features, self.style_targets, self.layer_weights) if self.style_targets else zero,
+            "tv": tv_loss(image) if self.weights["tv"] else zero,
+        }
+
+    def __call__(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
+        terms = self.terms(image)
+        weighted = {name: self.weights[name] * value for name, value in terms.items()}
+        weighted["total"] = total_loss(terms, self.weights)
+        return weighted

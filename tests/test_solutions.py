@@ -1,0 +1,117 @@
+"""Every <details> solution in the notebooks runs, and each solution function equals the package's textbook
+function in value and gradient: the code a learner writes is the code they import."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import torch
+
+import nst_helpers as nh
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+SOLUTION = re.compile(r"<details><summary>Solution</summary>\s*```python\n(.*?)```", re.DOTALL)
+PACKAGE_FUNCTION = {  # the name a solution defines -> the package function it must equal
+    "extract_features": nh.extract_features, "my_content_loss": nh.content_loss, "my_gram_matrix": nh.gram_matrix,
+    "my_style_loss": nh.style_loss, "my_total_loss": nh.total_loss, "my_make_closure": nh.make_closure,
+}
+
+
+def solutions() -> list[tuple[str, str]]:
+    found = []
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        for index, cell in enumerate(json.loads(path.read_text())["cells"]):
+            if cell["cell_type"] == "markdown":
+                found += [(f"{path.stem}[{index}]", code) for code in SOLUTION.findall("".join(cell["source"]))]
+    return found
+
+
+FUNCTIONS = {name: code for name, code in solutions() if code.lstrip().startswith("def ")}
+OPEN = {name: code for name, code in solutions() if name not in FUNCTIONS}
+
+
+def defined(code: str) -> tuple[str, object]:
+    """Run a solution in a namespace with the notebooks' imports; return the function it defines."""
+    namespace = {"nh": nh, "torch": torch}
+    for name in PACKAGE_FUNCTION:  # a later solution may call an earlier one (my_style_loss calls my_gram_matrix)
+        namespace[name] = PACKAGE_FUNCTION[name]
+    exec(code, namespace)
+    (name,) = re.findall(r"^def (\w+)", code, re.MULTILINE)
+    return name, namespace[name]
+
+
+def test_every_solution_function_has_its_package_twin():
+    names = {defined(code)[0] for code in FUNCTIONS.values()}
+    assert names == set(PACKAGE_FUNCTION), "a notebook solution has no package function to compare with"
+
+
+def random_input(*shape, seed=0):
+    return torch.rand(*shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64).requires_grad_(True)
+
+
+def same_value_and_gradient(mine, reference, inputs):
+    assert torch.allclose(mine, reference, rtol=1e-10, atol=1e-12)
+    mine_grads = torch.autograd.grad(mine.sum(), inputs, retain_graph=True)
+    for got, want in zip(mine_grads, torch.autograd.grad(reference.sum(), inputs, retain_graph=True),
+                         strict=True):
+        assert torch.allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+def run_case(name, fn):
+    """Call the solution and the package function on the same inputs; compare value and gradient."""
+    twin = PACKAGE_FUNCTION[name]
+    if name == "extract_features":
+        model, image = nh.load_vgg().double(), random_input(1, 3, 32, 32)
+        layers = ["conv1_1", "relu2_1", "conv4_2", "relu4_2"]
+        mine, reference = fn(model, image, layers), twin(model, image, layers)
+        assert set(mine) == set(layers)
+        for layer in layers:
+            same_value_and_gradient(mine[layer], reference[layer], [image])
+    elif name in ("my_content_loss", "my_gram_matrix"):
+        first = random_input(2, 4, 3, 5)
+        args = (first, random_input(2, 4, 3, 5, seed=1)) if name == "my_content_loss" else (first,)
+        same_value_and_gradient(fn(*args), twin(*args), [first])
+    elif name == "my_style_loss":
+        features = {"a": random_input(1, 3, 4, 4), "b": random_input(1, 5, 2, 3, seed=1)}
+        targets = {k: nh.gram_matrix(random_input(*f.shape, seed=2)).detach() for k, f in features.items()}
+        weights = {"a": 0.25, "b": 0.75}
+        same_value_and_gradient(fn(features, targets, weights), twin(features, targets, weights),
+                                list(features.values()))
+    elif name == "my_total_loss":
+        terms = {k: random_input(1, seed=i).sum() for i, k in enumerate(("content", "style", "tv"))}
+        weights = {"content": 1.0, "style": 30.0, "tv": 10.0}
+        same_value_and_gradient(fn(terms, weights), twin(terms, weights), list(terms.values()))
+    else:
+        compare_closures(fn, twin)
+
+
+def compare_closures(mine, reference):
+    target = torch.linspace(-1, 1, 12, dtype=torch.float64).reshape(1, 3, 2, 2)
+    results = []
+    for make in (mine, reference):
+        image = torch.zeros(1, 3, 2, 2, dtype=torch.float64, requires_grad=True)
+        optimizer = torch.optim.SGD([image], lr=0.1)
+        closure = make(image, optimizer, lambda x: {"total": ((x - target) ** 2).sum()})
+        results.append((closure().detach(), closure().detach(), image.grad.clone()))  # twice: zero_grad matters
+    for got, want in zip(*results, strict=True):
+        assert torch.allclose(got, want)
+
+
+@pytest.mark.parametrize("where", sorted(FUNCTIONS))
+def test_solution_equals_the_package_function(where):
+    run_case(*defined(FUNCTIONS[where]))
+
+
+@pytest.mark.parametrize("where", sorted(OPEN))
+def test_open_solution_runs(where, tmp_path, monkeypatch):
+    """The open exercises of notebook 05 run as written, at the tiny profile, with a photo of one's own."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "outputs").mkdir()
+    nh.save_image(nh.load_example("coffee", max_size=96), tmp_path / "my_photo.jpg")
+    profile = nh.get_profile("tiny")
+    shown = []
+    namespace = {"nh": nh, "plots": nh.plots, "display": shown.append, "SIZE": profile.size, "STEPS": 2,
+                 "SMALL_SIZE": profile.small_size, "SMALL_STEPS": 2}
+    exec(OPEN[where], namespace)
+    assert shown, "the solution shows its result"
