@@ -1,21 +1,25 @@
-"""Speed and quality of ``stylize`` against a plain float32 implementation, on the same images and settings.
+"""Speed and quality of ``stylize`` against the textbook float32 loop and the hardware floor, on the same images.
 
     python benchmarks/benchmark_speed.py                      # 128, 256, 512 px on CPU (1024, 2048 too on CUDA)
     python benchmarks/benchmark_speed.py --sizes 256 --steps 30             # quicker; losses less settled
     python benchmarks/benchmark_speed.py --coarse-to-fine     # 300 pixel steps at 512 px vs pyramid, schedules
     python benchmarks/benchmark_speed.py --coarse-to-fine --size 1024 --goal-steps 80 --schedule 20 80
 
-Everything runs in one process. Per size it prints the median milliseconds per step of the plain implementation, of
-``stylize`` in float32 and of ``stylize`` as configured by default (``precision="auto"``), their ratios, the peak
-memory of each (CUDA: peak allocated; CPU: peak growth of the process's resident memory, sampled every 2 ms, in a
-separate pass of 4 steps after all timings), and the final loss of every result evaluated by one float32 evaluator
-(the same losses, float32, NCHW).
+Everything runs in one process. Per size it prints the median milliseconds per step of the plain loop, of
+``stylize`` in float32 and of ``stylize`` as configured by default (``precision="auto"``), the floor, the ratios
+fast/floor and plain/fast, the peak memory of each run (CUDA: peak allocated; CPU: peak growth of the process's
+resident memory, sampled every 2 ms, in a separate pass of 4 steps after all timings), and the final loss of every
+result evaluated by one float32 evaluator (the textbook losses: float32, NCHW).
+
+The plain loop is the textbook loop as the PyTorch tutorial writes it today: VGG19 as an ``nn.Sequential``, frozen
+with ``requires_grad_(False)`` (so no backward pass computes weight gradients), run in NCHW float32 without autocast,
+``F @ F.t()`` Gram matrices, the same relative losses, the same L-BFGS with one evaluation per step, the same content
+initialization. The floor is what the hardware needs for one step at the least: one bfloat16 (autocast),
+channels-last forward and backward pass of the frozen VGG19 up to relu5_1, with respect to the input image only, at
+the size of the content image; no loss, Gram matrix or optimizer. Measured numbers live in benchmarks/README.md.
 
 Per-step timings compare the same optimization, on the pixels at one scale; ``--coarse-to-fine`` measures
-the ways ``stylize`` takes fewer steps. The plain implementation is the textbook loop: VGG19 as an ``nn.Sequential``
-run in NCHW float32 without autocast, its weights left trainable as in most tutorials (so every backward pass also
-computes weight gradients), the same relative losses, the same L-BFGS with one evaluation per step, the same content
-initialization.
+the ways ``stylize`` takes fewer steps.
 """
 
 from __future__ import annotations
@@ -35,19 +39,23 @@ import psutil
 import torch
 from torch import nn
 
-from nst_helpers import load_example, stylize
-from nst_helpers.config import choose_device
-from nst_helpers.images import resize_longest_side, save_image
-from nst_helpers.transfer import (
-    COARSE_TO_FINE_FROM_SIZE,
-    CONTENT_WEIGHT,
-    PYRAMID_FROM_SIZE,
-    STYLE_WEIGHT,
-    TV_WEIGHT,
-    FeatureLoss,
+from nst_helpers import (
+    StyleObjective,
+    StyleSettings,
+    choose_device,
+    load_example,
+    load_vgg,
+    resize_longest_side,
     resize_style,
+    save_image,
+    stylize,
 )
-from nst_helpers.vgg import CONTENT_LAYER, LAYER_NAMES, STYLE_LAYERS, load_vgg
+from nst_helpers.config import cpu_has_fast_bfloat16
+from nst_helpers.schedule import COARSE_TO_FINE_FROM_SIZE, PYRAMID_FROM_SIZE
+from nst_helpers.vgg import CONTENT_LAYER, LAYER_NAMES, STYLE_LAYERS
+
+DEFAULTS = StyleSettings()
+WEIGHTS = {"content": DEFAULTS.content_weight, "style": DEFAULTS.style_weight, "tv": DEFAULTS.tv_weight}
 
 
 def return_freed_memory_to_the_system() -> None:
@@ -96,13 +104,29 @@ class PeakMemory:
             self.sampler.join()
 
 
+def content_at(size: int, device: torch.device) -> torch.Tensor:
+    """The content image of every run (chelsea, not square) with its longest side ``size``, on ``device``."""
+    return resize_longest_side(load_example("chelsea"), size).to(device)
+
+
+def synchronize(device: torch.device) -> None:
+    """Wait for queued CUDA work, so that a clock read after it counts that work."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
 def plain_stylize(content: torch.Tensor, style: torch.Tensor, steps: int, device: torch.device,
                   on_step: Callable[[], None]) -> torch.Tensor:
-    """The textbook implementation, for comparison only (see the module docstring)."""
+    """The textbook loop as the PyTorch tutorial writes it, for comparison only (see the module docstring).
+
+    VGG19 frozen (``requires_grad_(False)``: only the image gets a gradient), NCHW, float32, no autocast,
+    ``F @ F.t()`` Gram matrices, the relative losses and default weights of ``stylize``, L-BFGS with one evaluation
+    per step, started from the content image.
+    """
     model = load_vgg("original", device=device)
     deepest = max(LAYER_NAMES.index(name) for name in (*STYLE_LAYERS, CONTENT_LAYER))
     names = LAYER_NAMES[: deepest + 1]
-    network = nn.Sequential(*[model.layers[name] for name in names]).requires_grad_(True)  # as tutorials leave it
+    network = nn.Sequential(*[model.layers[name] for name in names]).eval().requires_grad_(False)
     mean = torch.tensor([103.939, 116.779, 123.68], device=device).view(1, 3, 1, 1)
 
     def features(image: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -131,9 +155,9 @@ def plain_stylize(content: torch.Tensor, style: torch.Tensor, steps: int, device
         out = features(image)
         dx = image[..., :, 1:] - image[..., :, :-1]
         dy = image[..., 1:, :] - image[..., :-1, :]
-        loss = (CONTENT_WEIGHT * content_scale * (out[CONTENT_LAYER] - content_target).pow(2).mean()
-                + STYLE_WEIGHT * sum(layer_scales[n] * (gram(out[n]) - grams[n]).pow(2).mean() for n in grams)
-                + TV_WEIGHT * (dx.pow(2).mean() + dy.pow(2).mean()))
+        loss = (WEIGHTS["content"] * content_scale * (out[CONTENT_LAYER] - content_target).pow(2).mean()
+                + WEIGHTS["style"] * sum(layer_scales[n] * (gram(out[n]) - grams[n]).pow(2).mean() for n in grams)
+                + WEIGHTS["tv"] * (dx.pow(2).mean() + dy.pow(2).mean()))
         loss.backward()
         on_step()
         return loss
@@ -143,13 +167,34 @@ def plain_stylize(content: torch.Tensor, style: torch.Tensor, steps: int, device
     return image.detach().clamp(0, 1)
 
 
+def floor_ms(size: int, device: torch.device, repeats: int = 10) -> float:
+    """Median ms of one bfloat16 channels-last forward and backward pass of the frozen VGG19 to relu5_1.
+
+    The gradient is taken with respect to the input image only (the network is frozen), at the size of the content
+    image; 2 warm-up passes are left out. No loss beyond ``mean(relu5_1**2)``, no Gram matrix, no optimizer: the
+    least work one step of any implementation does.
+    """
+    model = load_vgg("original", device=device).to(memory_format=torch.channels_last)
+    image = content_at(size, device).contiguous(memory_format=torch.channels_last).requires_grad_(True)
+    times = []
+    for _ in range(2 + repeats):
+        synchronize(device)
+        start = time.perf_counter()
+        with torch.autocast(device.type, dtype=torch.bfloat16):
+            feature = model(image, ["relu5_1"])["relu5_1"]
+        (gradient,) = torch.autograd.grad(feature.float().pow(2).mean(), image)
+        synchronize(device)
+        times.append(1000 * (time.perf_counter() - start))
+        del feature, gradient
+    return statistics.median(times[2:])
+
+
 def step_timer(device: torch.device) -> tuple[list[float], Callable[[], None]]:
     """A list of step end times and the function that appends to it (synchronizing CUDA first)."""
     stamps: list[float] = [time.perf_counter()]
 
     def stamp(*_: object) -> None:
-        if device.type == "cuda":
-            torch.cuda.synchronize()
+        synchronize(device)
         stamps.append(time.perf_counter())
 
     return stamps, stamp
@@ -161,26 +206,31 @@ def median_ms(stamps: list[float], warmup: int = 2) -> float:
     return statistics.median(steps[warmup:] if len(steps) > warmup + 2 else steps)
 
 
-def runs_for(size: int, device: torch.device) -> tuple[dict[str, Callable[..., torch.Tensor]], FeatureLoss]:
+def evaluator_for(content: torch.Tensor, style_full: torch.Tensor, device: torch.device) -> StyleObjective:
+    """The float32 evaluator every result is scored by: the textbook losses (NCHW, float32), default weights."""
+    style = resize_style(style_full, content, 1.0, STYLE_LAYERS).to(device)
+    return StyleObjective(load_vgg("original", device=device), content=content, styles=[style], weights=WEIGHTS,
+                          textbook=True)
+
+
+def runs_for(size: int, device: torch.device) -> tuple[dict[str, Callable[..., torch.Tensor]], StyleObjective]:
     """The three ways to stylize one size, each ``(steps, on_step) -> image``, and the float32 evaluator."""
-    content = resize_longest_side(load_example("chelsea"), size).to(device)
+    content = content_at(size, device)
     style_full = load_example("brushstrokes")
     style = resize_style(style_full, content, 1.0, STYLE_LAYERS).to(device)
-    evaluator = FeatureLoss(load_vgg("original", device=device), content=content, styles=[style],
-                            style_weight=STYLE_WEIGHT, tv_weight=TV_WEIGHT)
 
     def with_stylize(precision: str) -> Callable[..., torch.Tensor]:
         return lambda steps, stamp: stylize(content, style_full, size=size, steps=steps, precision=precision,
-                                            device=device, scales=(1.0,), pyramid_levels=1, progress=False,
+                                            device=str(device), scales=(1.0,), pyramid_levels=1, progress=False,
                                             every=1, callback=stamp).image
 
     runs = {"plain": lambda steps, stamp: plain_stylize(content, style, steps, device, stamp),
             "fp32": with_stylize("fp32"), "fast": with_stylize("auto")}
-    return runs, evaluator
+    return runs, evaluator_for(content, style_full, device)
 
 
 def time_size(size: int, steps: int, device: torch.device) -> dict[str, float]:
-    """Median ms per step and final float32-evaluated loss of each run, with the default memory allocator."""
+    """Median ms per step and final float32-evaluated loss of each run, and the floor, with the default allocator."""
     runs, evaluator = runs_for(size, device)
     row: dict[str, float] = {}
     for name, run in runs.items():
@@ -189,6 +239,7 @@ def time_size(size: int, steps: int, device: torch.device) -> dict[str, float]:
         with torch.no_grad():
             row[f"{name}_loss"] = evaluator(image.to(device))["total"].item()
         row[f"{name}_ms"] = median_ms(stamps)
+    row["floor_ms"] = floor_ms(size, device)
     return row
 
 
@@ -203,6 +254,46 @@ def peak_memory_mb(size: int, device: torch.device, steps: int = 4) -> dict[str,
     return row
 
 
+class Reporter:
+    """Prints a result's wall time and float32 loss terms (and saves it as PNG if asked); returns the total."""
+
+    def __init__(self, evaluator: StyleObjective, device: torch.device, save_to: str | None) -> None:
+        self.evaluator, self.device, self.save_to = evaluator, device, save_to
+
+    def __call__(self, name: str, seconds: float, image: torch.Tensor) -> float:
+        with torch.no_grad():
+            terms = {key: value.item() for key, value in self.evaluator(image.to(self.device)).items()}
+        print(f"{name}: {seconds:6.1f} s, float32 loss {terms['total']:.4g} (content {terms['content']:.3f}, "
+              f"style {terms['style']:.3f}, tv {terms['tv']:.3f})", flush=True)
+        if self.save_to:
+            save_image(image, Path(self.save_to) / f"{name.split(':')[0].replace(' ', '_')}.png")
+        return terms["total"]
+
+
+def run_with_checkpoints(content: torch.Tensor, style: torch.Tensor, size: int, device: torch.device,
+                         evaluator: StyleObjective, options: dict) -> tuple[Any, float, list[tuple[int, float, float]]]:
+    """The result, its seconds and (step, seconds so far, loss) every 5 steps at the final scale, all without
+    evaluation time."""
+    target_shape = resize_longest_side(content, size).shape[-2:]
+    checkpoints: list[tuple[int, float, float]] = []
+    evaluation_seconds = 0.0
+
+    def checkpoint(step: int, image: torch.Tensor, _: dict[str, float]) -> None:
+        nonlocal evaluation_seconds
+        if image.shape[-2:] != target_shape:
+            return
+        begin = time.perf_counter()
+        with torch.no_grad():
+            loss = evaluator(image.to(device))["total"].item()
+        checkpoints.append((step, begin - start - evaluation_seconds, loss))
+        evaluation_seconds += time.perf_counter() - begin
+
+    start = time.perf_counter()
+    result = stylize(content, style, size=size, device=str(device), progress=False, every=5, callback=checkpoint,
+                     **options)
+    return result, time.perf_counter() - start - evaluation_seconds, checkpoints
+
+
 def fewer_steps(size: int, single_steps: int, schedule: list[int], device: torch.device,
                 save_to: str | None = None) -> None:
     """Wall time each way of taking fewer full-size steps needs to reach the float32 loss of ``single_steps`` steps
@@ -214,23 +305,12 @@ def fewer_steps(size: int, single_steps: int, schedule: list[int], device: torch
     losses show where the steps went.
     """
     content, style = load_example("chelsea"), load_example("brushstrokes")
-    target = resize_longest_side(content, size).to(device)
-    evaluator = FeatureLoss(load_vgg("original", device=device), content=target,
-                            styles=[resize_style(style, target, 1.0, STYLE_LAYERS).to(device)],
-                            style_weight=STYLE_WEIGHT, tv_weight=TV_WEIGHT)
-
-    def report(name: str, seconds: float, image: torch.Tensor) -> float:
-        with torch.no_grad():
-            terms = {key: value.item() for key, value in evaluator(image.to(device)).items()}
-        print(f"{name}: {seconds:6.1f} s, float32 loss {terms['total']:.4g} (content {terms['content']:.3f}, "
-              f"style {terms['style']:.3f}, tv {terms['tv']:.3f})", flush=True)
-        if save_to:
-            save_image(image, Path(save_to) / f"{name.split(':')[0].replace(' ', '_')}.png")
-        return terms["total"]
+    evaluator = evaluator_for(content_at(size, device), style, device)
+    report = Reporter(evaluator, device, save_to)
 
     start = time.perf_counter()
-    single = stylize(content, style, size=size, steps=single_steps, scales=(1.0,), pyramid_levels=1, device=device,
-                     progress=False)
+    single = stylize(content, style, size=size, steps=single_steps, scales=(1.0,), pyramid_levels=1,
+                     device=str(device), progress=False)
     single_seconds = time.perf_counter() - start
     goal = report(f"pixels: one scale, {single_steps} steps", single_seconds, single.image)
 
@@ -241,42 +321,22 @@ def fewer_steps(size: int, single_steps: int, schedule: list[int], device: torch
         "coarse-to-fine pixels": {"steps": schedule, "scales": scales, "pyramid_levels": 1},
         "coarse-to-fine pyramid": {"steps": schedule, "scales": scales},
     }
-
-    def run_with_checkpoints(options: dict) -> tuple[Any, float, list[tuple[int, float, float]]]:
-        """The result, its seconds and (step, seconds so far, loss) every 5 steps, all without evaluation time."""
-        checkpoints: list[tuple[int, float, float]] = []
-        evaluation_seconds = 0.0
-
-        def checkpoint(step: int, image: torch.Tensor, _: dict[str, float]) -> None:
-            nonlocal evaluation_seconds
-            if image.shape[-2:] != target.shape[-2:]:
-                return
-            begin = time.perf_counter()
-            with torch.no_grad():
-                loss = evaluator(image.to(device))["total"].item()
-            checkpoints.append((step, begin - start - evaluation_seconds, loss))
-            evaluation_seconds += time.perf_counter() - begin
-
-        start = time.perf_counter()
-        result = stylize(content, style, size=size, device=device, progress=False, every=5, callback=checkpoint,
-                         **options)
-        return result, time.perf_counter() - start - evaluation_seconds, checkpoints
-
     for name, options in contenders.items():
-        result, seconds, checkpoints = run_with_checkpoints(options)
-        report(f"{name}: {result.settings['sizes']} px, steps {options['steps']}, levels "
-               f"{result.settings['pyramid_levels']}{' (the default kind at this size)' if name == default else ''}",
-               seconds, result.image)
+        result, seconds, checkpoints = run_with_checkpoints(content, style, size, device, evaluator, options)
+        report(f"{name}: {[s['size'] for s in result.schedule]} px, steps {options['steps']}, levels "
+               f"{[s['pyramid_levels'] for s in result.schedule]}"
+               f"{' (the default kind at this size)' if name == default else ''}", seconds, result.image)
         reached = next(((step, seconds) for step, seconds, loss in checkpoints if loss <= goal), None)
         if reached is None:
-            print(f"  did not reach {goal:.4g} (last checkpoint: {checkpoints[-1][2]:.4g})", flush=True)
+            last = f"{checkpoints[-1][2]:.4g}" if checkpoints else "none"
+            print(f"  did not reach {goal:.4g} (last checkpoint: {last})", flush=True)
             continue
         step, seconds = reached
         print(f"  reached {goal:.4g} at step {step} after {seconds:.1f} s: time ratio {seconds / single_seconds:.2f} "
               "(target <= 0.5)", flush=True)
 
 
-def main() -> None:
+def parse_arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=None)
     parser.add_argument("--steps", type=int, default=100,
@@ -298,27 +358,44 @@ def main() -> None:
     if args.coarse_to_fine and args.size < PYRAMID_FROM_SIZE:
         parser.error(f"--coarse-to-fine compares automatic pyramids, which stylize builds from {PYRAMID_FROM_SIZE} "
                      f"px: use --size {PYRAMID_FROM_SIZE} or more")
-    device = choose_device(args.device)
-    torch.manual_seed(0)
-    print(f"device {device}, torch {torch.__version__}, {torch.get_num_threads()} threads")
-    if args.coarse_to_fine:
-        fewer_steps(args.size, args.goal_steps, args.schedule, device, args.save)
-        return
-    sizes = args.sizes or ([128, 256, 512, 1024, 2048] if device.type == "cuda" else [128, 256, 512])
-    print(f"{'size':>5} {'plain ms':>9} {'fp32 ms':>8} {'fast ms':>8} {'plain/fast':>10} {'plain loss':>11} "
-          f"{'fp32 loss':>10} {'fast loss':>10} {'fast/fp32 loss':>14}")
+    return args
+
+
+def print_speed_table(sizes: list[int], steps: int, device: torch.device) -> None:
+    """Per size: ms per step of each run, the floor, their ratios, and the float32-evaluated losses."""
+    print(f"{'size':>5} {'plain ms':>9} {'fp32 ms':>8} {'fast ms':>8} {'floor ms':>9} {'fast/floor':>10} "
+          f"{'plain/fast':>10} {'plain loss':>11} {'fp32 loss':>10} {'fast loss':>10} {'fast/fp32 loss':>14}")
     for size in sizes:
-        r = time_size(size, args.steps, device)
-        print(f"{size:>5} {r['plain_ms']:9.1f} {r['fp32_ms']:8.1f} {r['fast_ms']:8.1f} "
-              f"{r['plain_ms'] / r['fast_ms']:10.2f} {r['plain_loss']:11.4g} {r['fp32_loss']:10.4g} "
-              f"{r['fast_loss']:10.4g} {r['fast_loss'] / r['fp32_loss']:14.3f}", flush=True)
-    # Memory last: the allocator setting it needs on CPU slows every later step by a third (page faults).
+        r = time_size(size, steps, device)
+        print(f"{size:>5} {r['plain_ms']:9.1f} {r['fp32_ms']:8.1f} {r['fast_ms']:8.1f} {r['floor_ms']:9.1f} "
+              f"{r['fast_ms'] / r['floor_ms']:10.2f} {r['plain_ms'] / r['fast_ms']:10.2f} {r['plain_loss']:11.4g} "
+              f"{r['fp32_loss']:10.4g} {r['fast_loss']:10.4g} {r['fast_loss'] / r['fp32_loss']:14.3f}", flush=True)
+
+
+def print_memory_table(sizes: list[int], device: torch.device) -> None:
+    """Per size: peak memory of 4 steps of each run (last: on CPU its allocator setting slows every later step)."""
     print(f"\npeak memory, MB ({'allocated' if device.type == 'cuda' else 'resident growth'}, 4 steps)")
     print(f"{'size':>5} {'plain':>8} {'fp32':>8} {'fast':>8} {'plain/fast':>10}")
     for size in sizes:
         m = peak_memory_mb(size, device)
         print(f"{size:>5} {m['plain_mb']:8.0f} {m['fp32_mb']:8.0f} {m['fast_mb']:8.0f} "
               f"{m['plain_mb'] / m['fast_mb']:10.2f}", flush=True)
+
+
+def main() -> None:
+    args = parse_arguments()
+    device = choose_device(args.device)
+    torch.manual_seed(0)
+    print(f"device {device}, torch {torch.__version__}, {torch.get_num_threads()} threads, "
+          f"CPU fast bf16: {'yes' if cpu_has_fast_bfloat16() else 'no'}", flush=True)
+    if args.coarse_to_fine:
+        fewer_steps(args.size, args.goal_steps, args.schedule, device, args.save)
+        return
+    sizes = args.sizes or ([128, 256, 512, 1024, 2048] if device.type == "cuda" else [128, 256, 512])
+    print_speed_table(sizes, args.steps, device)
+    # Memory last: the allocator setting it needs on CPU slows every later step by a third (page faults).
+    print_memory_table(sizes, device)
+
 
 if __name__ == "__main__":
     main()

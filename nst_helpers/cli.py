@@ -61,7 +61,8 @@ def add_settings_options(parser: argparse.ArgumentParser, defaults: StyleSetting
     """One flag per field of :class:`StyleSettings`, with its choices and its default."""
     for item in fields(StyleSettings):
         name, default = item.name, getattr(defaults, item.name)
-        flag, shown = "--" + name.replace("_", "-"), " ".join(map(str, default)) if isinstance(default, tuple) else default
+        flag = "--" + name.replace("_", "-")
+        shown = " ".join(map(str, default)) if isinstance(default, tuple) else default
         # Options whose default is None describe it in words (e.g. "default: the best available") instead.
         text = HELP[name] if "(default: " in HELP[name] else f"{HELP[name]} (default: {shown})"
         if name == "textbook":

@@ -134,7 +134,9 @@ def check_output_path(path: PathLike, *, overwrite: bool = False, protect: Itera
         raise OutputPathError(f"cannot save to {text}: results are written to local files; give a file path")
     path = Path(text).expanduser()
     if path.suffix.lower() not in SAVE_FORMATS:
-        raise OutputPathError(f"cannot save {path}: unknown suffix {path.suffix!r}; use one of {' '.join(SAVE_FORMATS)}")
+        raise OutputPathError(
+            f"cannot save {path}: unknown suffix {path.suffix!r}; use one of {' '.join(SAVE_FORMATS)}"
+        )
     if path.is_dir():
         raise OutputPathError(f"cannot save to {path}: it is a folder; add a file name such as result.png")
     parent = next(folder for folder in [path.parent, *path.parent.parents] if folder.exists())  # made if missing

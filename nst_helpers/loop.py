@@ -4,8 +4,8 @@ Neural style transfer optimizes the pixels of an image, not a network. One **ste
 and its gradient (one VGG forward and backward pass). L-BFGS (the paper's optimizer) evaluates the loss several times
 per ``optimizer.step`` (its iterations and its line search's trial points), so PyTorch asks for a **closure** that
 recomputes it. We call L-BFGS once with a budget of ``steps`` evaluations, its early-stopping tolerances off and a
-strong-Wolfe line search (without one it overshot on its second iteration, to an infinite loss at 64 px). Adam takes
-one step per evaluation and is projected back to [0, 1] after each.
+strong-Wolfe line search (without one, its second iteration can overshoot, even to an infinite loss). Adam takes one
+step per evaluation and is projected back to [0, 1] after each.
 
 :func:`nst_helpers.optimize.optimize_image` is the same loop with the named wrappers around it (exact budget,
 non-finite guard, range penalty, image pyramid, best image, progress).

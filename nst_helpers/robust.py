@@ -2,14 +2,15 @@ r"""Robustness wrappers: what the paper does not do, added so one set of default
 
 - :func:`relative_scales`: each feature term is divided by its target's mean square, a relative squared error
   :math:`\lVert F-P\rVert^2/\lVert P\rVert^2`, :math:`\lVert G-A\rVert^2/\lVert A\rVert^2`. Raw means tie the weights
-  to one image size (small images are nearly all edges), let ``relu4_1`` outweigh ``relu1_1`` about 1000-fold despite
-  "equal" layer weights, and depend on the network's activation scale; relative errors serve every size and source.
+  to one image size (small images are nearly all edges), let deep layers outweigh shallow ones by orders of
+  magnitude despite "equal" layer weights, and depend on the network's activation scale; relative errors serve
+  every size, layer and weight source (measurements: ``benchmarks/README.md``).
 - :func:`range_penalty`: L-BFGS cannot be clamped between iterations (that breaks its curvature pairs); left alone
   it pushes pixels outside [0, 1], where the loss is lower than that of the clamped image the user gets. A smooth
   penalty, zero for a valid image, holds them within about 0.01.
 - :func:`check_finite`: a NaN or infinite loss stops the run instead of writing a black image.
-- :data:`MIN_WORKING_SIZE`: below 128 px ``relu4_2`` has at most 8 positions across and the content is lost under
-  any style weight, so smaller results are optimized at 128 px and then downsized.
+- :data:`MIN_WORKING_SIZE`: below 128 px ``relu4_2`` has at most 8 positions across, too few to hold the
+  content, so smaller results are optimized at 128 px and then downsized.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Mapping
 
 import torch
 
-RANGE_WEIGHT = 1e4  # 1e2 and 1e3 left values up to 0.25 and 0.09 outside [0, 1]
+RANGE_WEIGHT = 1e4  # the smallest power of ten that holds L-BFGS within about 0.01 of [0, 1]
 MIN_WORKING_SIZE = 128
 
 

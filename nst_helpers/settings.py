@@ -14,7 +14,7 @@ import difflib
 import math
 import numbers
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -76,6 +76,28 @@ def _device_exists(device: torch.device) -> bool:
     return device.type == "mps" and bool(mps and mps.is_available())
 
 
+class LayerWeights(Mapping[str, float]):
+    """An unchangeable ``{layer: weight}`` (a frozen settings object must not change when the caller's dict does)."""
+
+    def __init__(self, weights: Mapping[str, float]) -> None:
+        self._weights = dict(weights)
+
+    def __getitem__(self, name: str) -> float:
+        return self._weights[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._weights)
+
+    def __len__(self) -> int:
+        return len(self._weights)
+
+    def __hash__(self) -> int:
+        return hash(tuple(self._weights.items()))
+
+    def __repr__(self) -> str:
+        return repr(self._weights)
+
+
 @dataclass(frozen=True)
 class StyleSettings:
     """The options of one run. Weights are for the relative losses (notebook 04): one set serves every size."""
@@ -111,6 +133,8 @@ class StyleSettings:
             value = getattr(self, name)
             if isinstance(value, Sequence) and not isinstance(value, str | tuple):
                 object.__setattr__(self, name, tuple(value))
+        if isinstance(self.style_layers, Mapping) and not isinstance(self.style_layers, LayerWeights):
+            object.__setattr__(self, "style_layers", LayerWeights(self.style_layers))
 
     def replace(self, **changes: Any) -> StyleSettings:
         """A copy with some options changed (validated again)."""
@@ -207,7 +231,7 @@ def _check_counts(settings: StyleSettings) -> None:
     _count("pyramid_levels", settings.pyramid_levels, low=1, allow_none=True)
     steps = settings.steps
     for value in steps if isinstance(steps, Sequence) and not isinstance(steps, str) else [steps]:
-        _count("steps", value, low=0)
+        _count("steps", value, low=1)
     if settings.scales is not None:
         scales = list(_sequence("scales", settings.scales))
         for value in scales:
@@ -224,7 +248,9 @@ def _check_size(settings: StyleSettings) -> None:
     _count("size", settings.size, low=1, allow_none=True)
     _count("size_limit", settings.size_limit, low=1, allow_none=True)
     limit = settings.size_limit or largest_size(choose_device(settings.device))
-    for name, side in (("size", settings.size), ("size x style_scale", (settings.size or 0) * settings.style_scale)):
+    if settings.size is None:  # the content's own size: checked once the content is loaded
+        return
+    for name, side in (("size", settings.size), ("size x style_scale", settings.size * settings.style_scale)):
         if side > limit:
             raise SettingsError(
                 f"{name} = {side:g} px is more than the largest size that fits in this device's memory, about "

@@ -160,6 +160,13 @@ def last_steps(settings: StyleSettings) -> int:
     return settings.steps if isinstance(settings.steps, int) else settings.steps[-1]
 
 
+def planned_steps(settings: StyleSettings) -> int:
+    """The forward-backward passes :func:`stylize` takes with ``settings`` over all scales (``size`` must be set)."""
+    if settings.textbook:
+        return last_steps(settings)
+    return sum(scale.steps for scale in plan_scales(settings, max(settings.size, MIN_WORKING_SIZE)))
+
+
 def check_loaded_size(image: torch.Tensor, settings: StyleSettings) -> int:
     """The result's longest side (``size``, or the image's own when it is ``None``), checked against the limit."""
     size = settings.size or max(image.shape[-2:])

@@ -44,7 +44,7 @@ from .losses import gram_matrix
 from .optimize import Callback, Result
 from .plots import feature_maps, gram_heatmap
 from .settings import INITS, OPTIMIZERS, StyleSettings
-from .transfer import TEXTURE, stylize, synthesize_texture
+from .transfer import TEXTURE, planned_steps, stylize, synthesize_texture
 from .vgg import LAYER_NAMES, STYLE_LAYERS, load_vgg
 
 PAGE = 16  # channels on one page of the feature map explorer
@@ -182,6 +182,10 @@ class Experiment(widgets.VBox):
     def _optimize(self, settings: StyleSettings, callback: Callback, every: int) -> Result:
         raise NotImplementedError
 
+    def planned_steps(self, settings: StyleSettings) -> int:
+        """Steps of a stylization at every scale (large results start at half size with a quarter of the steps)."""
+        return planned_steps(settings)
+
     def _clicked(self, _button: widgets.Button) -> None:
         sent = _sent_at()
         if self._running or (sent is not None and sent < self._busy_until):
@@ -208,10 +212,10 @@ class Experiment(widgets.VBox):
             with self.output:
                 self.output.clear_output()
                 settings = self.settings()
-                self.progress.max, self.progress.value = settings.steps, 0
+                self.progress.max, self.progress.value = self.planned_steps(settings), 0
                 self._steps, self._losses = [], {}
                 self.status.value = "Running… (the notebook's stop button ends the run and keeps the best image)"
-                every = max(1, settings.steps // UPDATES_PER_RUN)
+                every = max(1, self.progress.max // UPDATES_PER_RUN)
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always")
                     result = self._optimize(settings, self._show_progress, every)
@@ -321,6 +325,9 @@ class StyleLayerExplorer(Experiment):
         }
         return StyleSettings(**{**TEXTURE, "style_layers": layers, "steps": self.steps_slider.value,
                                 "size": self.size, "weights": self.weights})
+
+    def planned_steps(self, settings: StyleSettings) -> int:
+        return settings.steps  # a texture runs one scale
 
     def _optimize(self, settings: StyleSettings, callback: Callback, every: int) -> Result:
         return synthesize_texture(self.style, settings.style_layers, settings, progress=False, callback=callback,

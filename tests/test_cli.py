@@ -13,8 +13,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from nst_helpers import images as images_module
 from nst_helpers import transfer
 from nst_helpers.cli import main
+from nst_helpers.images import written_by_us
 
 FAST = ["--size", "32", "--steps", "2", "--quiet"]
 
@@ -104,12 +106,24 @@ def test_style_blend_mixes_several_styles(first_run, tmp_path, capsys):
     assert losses[("0", "1")] != losses[("1", "0")]
 
 
-def test_style_blend_with_the_wrong_count_is_one_error_line(images, tmp_path, capsys):
+def _nothing_loaded(monkeypatch):
+    """Make loading an image or the network fail the test: errors must come before either."""
+
+    def loaded(*args, **kwargs):
+        raise AssertionError("the error must be found before any image or network is loaded")
+
+    monkeypatch.setattr(transfer, "load_image", loaded)
+    monkeypatch.setattr(transfer, "load_vgg", loaded)
+
+
+def test_style_blend_with_the_wrong_count_is_one_error_line(images, tmp_path, capsys, monkeypatch):
+    _nothing_loaded(monkeypatch)
     content, style_a, style_b = images
     output = tmp_path / "out.png"
     argv = ["stylize", str(content), str(style_a), str(style_b), "--style-blend", "0.5", "-o", str(output), *FAST]
     assert main(argv) == 2
-    assert "one non-negative weight per style image (2)" in _one_error_line(capsys.readouterr().err)
+    line = _one_error_line(capsys.readouterr().err)
+    assert "style_blend has 1 weights for 2 style images; give one weight per style image" in line
     assert not output.exists()
 
 
@@ -155,12 +169,13 @@ def test_output_equal_to_a_style_by_another_spelling_is_refused(images, capsys, 
     assert style.read_bytes() == before
 
 
-def test_output_without_an_image_suffix_is_refused(images, tmp_path, capsys):
+def test_output_without_an_image_suffix_is_refused(images, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(transfer, "stylize", _no_stylize)
     content, style, _ = images
     output = tmp_path / "result.txt"
     assert main(["stylize", str(content), str(style), "-o", str(output), *FAST]) == 2
     line = _one_error_line(capsys.readouterr().err)
-    assert f"output {output} needs an image suffix such as .png or .jpg" in line
+    assert f"cannot save {output}: unknown suffix '.txt'; use one of .png .jpg" in line
     assert not output.exists()
 
 
@@ -188,13 +203,14 @@ def test_scales_not_ending_in_1_are_one_error_line(images, tmp_path, capsys):
     content, style, _ = images
     output = tmp_path / "out.png"
     assert main(["stylize", str(content), str(style), "-o", str(output), "--scales", "0.5", "0.75", *FAST]) == 2
-    assert "scales must increase, lie in (0, 1] and end with 1, got [0.5, 0.75]" in _one_error_line(
+    assert "scales must increase, lie in (0, 1] and end with 1, e.g. (0.5, 1); got [0.5, 0.75]" in _one_error_line(
         capsys.readouterr().err)
     assert not output.exists()
 
 
-@pytest.mark.parametrize("bad", [["--steps", "0"], ["--size", "-3"], ["--steps", "many"], ["--pyramid-levels", "0"]])
-def test_bad_numbers_are_refused_by_argparse(images, tmp_path, capsys, bad):
+@pytest.mark.parametrize("bad", [["--steps", "many"], ["--size", "1.5"], ["--seed", "x"], ["--style-weight", "lots"],
+                                 ["--optimizer", "sgd"]])
+def test_values_that_are_not_numbers_or_choices_are_refused_by_argparse(images, tmp_path, capsys, bad):
     content, style, _ = images
     with pytest.raises(SystemExit) as exited:
         main(["stylize", str(content), str(style), "-o", str(tmp_path / "out.png"), "--quiet", *bad])
@@ -202,6 +218,94 @@ def test_bad_numbers_are_refused_by_argparse(images, tmp_path, capsys, bad):
     err = capsys.readouterr().err
     assert f"argument {bad[0]}" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(("bad", "message"), [
+    (["--steps", "-1"], "steps must be at least 1, got -1"),
+    (["--size", "-3"], "size must be at least 1, got -3"),
+    (["--size", "0"], "size must be at least 1, got 0"),
+    (["--pyramid-levels", "0"], "pyramid_levels must be at least 1, got 0"),
+    (["--style-weight", "-1"], "style_weight must be at least 0, got -1.0"),
+    (["--tv-weight", "inf"], "tv_weight must be a finite number, got inf"),
+    (["--steps", "2", "3"], "steps has 2 entries but there is one scale"),
+    (["--style-layers", "rleu3_1"], "style_layers: unknown VGG19 layer 'rleu3_1'; did you mean 'relu3_1'?"),
+    (["--size", "64", "--size-limit", "32"], "size = 64 px is more than the largest size"),
+])
+def test_numbers_out_of_range_are_one_error_line_before_the_run(images, tmp_path, capsys, monkeypatch, bad, message):
+    monkeypatch.setattr(transfer, "stylize", _no_stylize)
+    content, style, _ = images
+    output = tmp_path / "out.png"
+    assert main(["stylize", str(content), str(style), "-o", str(output), *FAST, *bad]) == 2
+    assert message in _one_error_line(capsys.readouterr().err)
+    assert not output.exists()
+
+
+def test_an_existing_image_not_written_by_us_is_refused_unless_overwrite(images, tmp_path, capsys, monkeypatch):
+    content, style, _ = images
+    photo = _write_png(tmp_path / "holiday.png", 20, 20, seed=9)
+    before = photo.read_bytes()
+    with monkeypatch.context() as patched:
+        patched.setattr(transfer, "stylize", _no_stylize)
+        assert main(["stylize", str(content), str(style), "-o", str(photo), *FAST]) == 2
+        line = _one_error_line(capsys.readouterr().err)
+    assert f"refusing to replace {photo}: it was not written by nst_helpers" in line and "overwrite" in line
+    assert photo.read_bytes() == before
+    assert main(["stylize", str(content), str(style), "-o", str(photo), "--overwrite", *FAST]) == 0
+    assert capsys.readouterr().out.startswith(f"Saved {photo.resolve()} (2 steps in ")
+    assert photo.read_bytes() != before and Image.open(photo).size == (32, 27)
+
+
+def test_a_second_run_replaces_its_own_result(images, tmp_path, capsys):
+    content, style, _ = images
+    output = tmp_path / "out.png"
+    for seed in ("0", "1"):
+        assert main(["stylize", str(content), str(style), "-o", str(output), "--init", "noise", "--seed", seed,
+                     *FAST]) == 0
+        assert capsys.readouterr().err == ""
+        if seed == "0":
+            first = output.read_bytes()
+    assert output.read_bytes() != first  # the other seed's image replaced the first result
+
+
+def test_ctrl_c_before_the_run_is_one_line_and_status_130(images, tmp_path, capsys, monkeypatch):
+    content, style, _ = images
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(images_module, "check_output_path", interrupted)
+    assert main(["stylize", str(content), str(style), "-o", str(tmp_path / "out.png"), *FAST]) == 130
+    captured = capsys.readouterr()
+    assert captured.err == "Interrupted before the run started: nothing was saved.\n" and captured.out == ""
+    assert not (tmp_path / "out.png").exists()
+
+
+def test_a_failed_save_after_the_run_keeps_the_result_in_a_temporary_file(images, tmp_path, capsys, monkeypatch):
+    """The output folder disappears during the run: the result goes to a temporary file, and the line says where."""
+    content, style, _ = images
+    folder = tmp_path / "out"
+    folder.mkdir()
+    output = folder / "result.png"
+    stylize = transfer.stylize
+
+    def stylize_then_lose_the_folder(*args, **kwargs):
+        result = stylize(*args, **kwargs)
+        folder.rmdir()
+        folder.write_text("a file where the folder was")
+        return result
+
+    monkeypatch.setattr(transfer, "stylize", stylize_then_lose_the_folder)
+    assert main(["stylize", str(content), str(style), "-o", str(output), *FAST]) == 1
+    captured = capsys.readouterr()
+    line = _one_error_line(captured.err)
+    assert line.startswith(f"error: could not save {output} (") and "the result is in " in line
+    rescue = Path(line.split("the result is in ")[1])
+    try:
+        assert rescue.is_file() and rescue.suffix == ".png" and rescue.parent != folder
+        assert captured.out.startswith(f"Saved {rescue.resolve()} (2 steps in ")
+        assert Image.open(rescue).size == (32, 27) and written_by_us(rescue)
+    finally:
+        rescue.unlink(missing_ok=True)
 
 
 def test_a_command_is_required(capsys):

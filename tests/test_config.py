@@ -1,4 +1,8 @@
-"""Tests of nst_helpers.config: run profiles, device choice, seeding and precision."""
+"""Tests of nst_helpers.config: run profiles and precision; and that a run leaves the global random state alone.
+
+The device choice moved to nst_helpers.settings (tests/test_settings.py); seed_everything was removed, since runs
+draw from their own torch.Generator.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +13,9 @@ import pytest
 import torch
 
 from nst_helpers import config
-from nst_helpers.config import (
-    PROFILE_VARIABLE,
-    PROFILES,
-    choose_device,
-    get_profile,
-    resolve_precision,
-    seed_everything,
-)
+from nst_helpers.config import PROFILE_VARIABLE, PROFILES, get_profile, resolve_precision
+from nst_helpers.errors import SettingsError
+from nst_helpers.transfer import stylize
 
 CPU = torch.device("cpu")
 
@@ -50,14 +49,15 @@ def test_explicit_name_wins_over_the_environment(monkeypatch):
 
 def test_unknown_profile_from_the_environment_names_the_variable_and_choices(monkeypatch):
     monkeypatch.setenv(PROFILE_VARIABLE, "huge")
-    with pytest.raises(ValueError, match=r"unknown profile 'huge' \(from NST_PROFILE\); choose one of tiny, cpu, gpu"):
+    expected = r"unknown profile 'huge' \(from NST_PROFILE\); choose one of tiny, cpu, gpu"
+    with pytest.raises(SettingsError, match=expected):
         get_profile()
 
 
 def test_unknown_profile_from_the_argument_says_so(monkeypatch):
     monkeypatch.setenv(PROFILE_VARIABLE, "cpu")
     expected = r"unknown profile 'laptop' \(from the argument\); choose one of tiny, cpu, gpu"
-    with pytest.raises(ValueError, match=expected):
+    with pytest.raises(SettingsError, match=expected):
         get_profile("laptop")
 
 
@@ -74,46 +74,35 @@ def test_empty_environment_variable_falls_back_to_the_default(monkeypatch):
     assert get_profile().name == "cpu"
 
 
-@pytest.mark.skipif(config.accelerator_available(), reason="this machine has an accelerator")
-def test_best_device_on_a_machine_without_accelerator_is_the_cpu():
-    assert choose_device(None) == CPU
-    assert choose_device() == CPU
+def _global_random_states() -> tuple:
+    return random.getstate(), np.random.get_state(), torch.get_rng_state()
 
 
-def test_explicit_device_is_used_as_given():
-    assert choose_device("cpu") == CPU
-    assert choose_device(torch.device("cpu")) == CPU
-    assert choose_device("cuda:1") == torch.device("cuda", 1)  # only a description: no CUDA needed to make it
-
-
-def _draw() -> tuple[torch.Tensor, np.ndarray, list[float]]:
-    return torch.rand(5), np.random.rand(5), [random.random() for _ in range(5)]
-
-
-def test_seed_everything_makes_every_generator_reproducible():
-    generator = seed_everything(123)
-    first_torch, first_numpy, first_python = _draw()
-    first_explicit = torch.rand(3, generator=generator)
-
-    generator = seed_everything(123)
-    again_torch, again_numpy, again_python = _draw()
-    assert torch.equal(first_torch, again_torch)
-    np.testing.assert_array_equal(first_numpy, again_numpy)
-    assert first_python == again_python
-    assert torch.equal(torch.rand(3, generator=generator), first_explicit)
-
-    seed_everything(124)
-    other_torch, other_numpy, other_python = _draw()
-    assert not torch.equal(first_torch, other_torch)
-    assert not np.array_equal(first_numpy, other_numpy)
-    assert first_python != other_python
-
-
-def test_seed_everything_accepts_seeds_beyond_numpys_range():
-    seed_everything(2**40 + 5)
-    first = np.random.rand(3)
-    seed_everything(2**40 + 5)
-    np.testing.assert_array_equal(np.random.rand(3), first)
+@pytest.mark.parametrize(("weights", "init"), [("original", "content"), ("random", "noise")])
+def test_stylize_leaves_the_global_random_state_alone(weights, init):
+    """Runs draw from their own torch.Generator: a learner's random numbers do not change when a run happens."""
+    generator = torch.Generator().manual_seed(7)
+    content, style = torch.rand(1, 3, 24, 32, generator=generator), torch.rand(1, 3, 32, 32, generator=generator)
+    random.seed(11)
+    np.random.seed(12)
+    torch.manual_seed(13)
+    before = _global_random_states()
+    result = stylize(content, style, size=32, steps=2, progress=False, weights=weights, init=init, seed=5)
+    after = _global_random_states()
+    assert result.steps_done == 2  # the run really happened
+    assert after[0] == before[0]
+    assert after[1][0] == before[1][0] and np.array_equal(after[1][1], before[1][1]) and after[1][2:] == before[1][2:]
+    assert torch.equal(after[2], before[2])
+    # And the draws that follow are the ones the seeds promise, as if no run had happened in between.
+    random.seed(11)
+    np.random.seed(12)
+    torch.manual_seed(13)
+    expected = (random.random(), np.random.rand(), torch.rand(1))
+    random.setstate(before[0])
+    np.random.set_state(before[1])
+    torch.set_rng_state(before[2])
+    stylize(content, style, size=32, steps=2, progress=False, weights=weights, init=init, seed=5)
+    assert (random.random(), np.random.rand(), torch.rand(1)) == expected
 
 
 def test_explicit_precisions_ignore_the_hardware(monkeypatch):
@@ -136,7 +125,7 @@ def test_auto_precision_on_mps_is_float32():
 
 @pytest.mark.parametrize("bad", ["fp16", "float32", "BF16", ""])
 def test_unknown_precision_is_refused_with_the_choices(bad):
-    with pytest.raises(ValueError, match=rf"precision must be one of auto, fp32, bf16; got {bad!r}"):
+    with pytest.raises(SettingsError, match=rf"precision must be one of auto, fp32, bf16; got {bad!r}"):
         resolve_precision(bad, CPU)
 
 

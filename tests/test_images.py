@@ -18,8 +18,17 @@ import torch
 from PIL import Image, ImageFile
 
 from nst_helpers import images
-from nst_helpers.errors import ImageError
-from nst_helpers.images import load_image, pil_to_tensor, resize_longest_side, save_image, show_images, tensor_to_pil
+from nst_helpers.errors import ImageError, ImageNotFoundError, OutputPathError
+from nst_helpers.images import (
+    check_output_path,
+    load_image,
+    pil_to_tensor,
+    resize_longest_side,
+    save_image,
+    show_images,
+    tensor_to_pil,
+    written_by_us,
+)
 
 HALF_16_BIT = 32768 / 65535
 
@@ -177,8 +186,9 @@ def test_exif_orientation_is_applied_to_an_opened_pil_image(tmp_path: Path) -> N
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(ImageError, match="no such file") as caught:
+    with pytest.raises(ImageNotFoundError, match="no such file") as caught:
         load_image(tmp_path / "missing.jpg")
+    assert isinstance(caught.value, FileNotFoundError) and isinstance(caught.value, ImageError)
     assert str(tmp_path / "missing.jpg") in str(caught.value)
     assert str(Path.cwd()) in str(caught.value)
 
@@ -394,11 +404,21 @@ def test_resize_to_zero_is_refused() -> None:
 
 def test_png_round_trip(tmp_path: Path) -> None:
     image = torch.rand(1, 3, 5, 7, generator=torch.Generator().manual_seed(0))
-    path = tmp_path / "new" / "folder" / "result.png"
+    path = tmp_path / "new" / "folder" / "result.png"  # missing folders are made
     assert save_image(image, path) == path
     assert_image(load_image(path), image, atol=0.5 / 255 + 1e-6)
     assert only_files_in(path.parent) == ["result.png"]
     assert stat.S_IMODE(path.stat().st_mode) == 0o644
+
+
+def test_a_file_where_a_folder_should_be_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "notes").write_text("a file, not a folder")
+    for path in (tmp_path / "notes" / "result.png", tmp_path / "notes" / "deeper" / "result.png"):
+        with pytest.raises(OutputPathError, match=r"notes is a file, not a folder; choose another path"):
+            check_output_path(path)
+        with pytest.raises(OutputPathError, match=r"notes is a file, not a folder"):
+            save_image(torch.zeros(1, 3, 2, 2), path)
+    assert only_files_in(tmp_path) == ["notes"]
 
 
 @pytest.mark.parametrize("suffix", [".jpg", ".JPEG", ".webp", ".bmp", ".tif"])
@@ -408,43 +428,108 @@ def test_other_formats(suffix: str, tmp_path: Path) -> None:
     assert_image(load_image(path), torch.full((1, 3, 4, 6), 0.5), atol=0.02)
 
 
+@pytest.mark.parametrize("suffix", [".png", ".jpg", ".JPEG", ".webp", ".tif", ".tiff"])
+def test_saved_images_carry_the_mark_and_can_be_replaced(suffix: str, tmp_path: Path) -> None:
+    path = tmp_path / f"result{suffix}"
+    save_image(torch.zeros(1, 3, 4, 4), path)
+    assert written_by_us(path)
+    save_image(torch.ones(1, 3, 4, 4), path)  # the next run replaces its own result
+    assert_image(load_image(path), torch.ones(1, 3, 4, 4), atol=0.02)
+
+
+@pytest.mark.parametrize("suffix", [".png", ".jpg", ".webp", ".tif", ".bmp"])
+def test_images_from_elsewhere_carry_no_mark(suffix: str, tmp_path: Path) -> None:
+    path = tmp_path / f"photo{suffix}"
+    Image.new("RGB", (4, 4), "red").save(path)
+    assert not written_by_us(path)
+
+
+def test_a_comment_that_only_looks_like_the_mark_is_not_the_mark(tmp_path: Path) -> None:
+    path = tmp_path / "photo.jpg"
+    Image.new("RGB", (4, 4), "red").save(path, comment=b"result")  # the PNG key's value, but in a JPEG comment
+    assert not written_by_us(path)
+    (tmp_path / "notes.png").write_text("not an image")
+    assert not written_by_us(tmp_path / "notes.png")
+    assert not written_by_us(tmp_path / "missing.png")
+
+
 def test_values_outside_the_range_are_clamped(tmp_path: Path) -> None:
     path = save_image(torch.tensor([[[-1.0, 2.0]]]).expand(3, 1, 2), tmp_path / "clamped.png")
     assert_image(load_image(path), gray_row(0, 1))
 
 
 def test_unknown_suffix_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(ImageError, match=r"unknown suffix '\.gif'; use one of \.png \.jpg \.jpeg \.webp \.bmp"):
+    with pytest.raises(OutputPathError, match=r"unknown suffix '\.gif'; use one of \.png \.jpg \.jpeg \.webp \.bmp"):
         save_image(torch.zeros(1, 3, 2, 2), tmp_path / "result.gif")
     assert only_files_in(tmp_path) == []
 
 
-def test_loaded_input_is_never_overwritten(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unmarked_existing_image_is_never_replaced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Replaces the old test of a registry of loaded paths: an image save_image did not write is refused."""
     path = write_png(tmp_path / "photo.png", [[0, 128]])
     original = path.read_bytes()
-    load_image(path)
+    load_image(path)  # loading no longer matters: the file itself says whether it may be replaced
     monkeypatch.chdir(tmp_path)
+    (tmp_path / "sub").mkdir()
     for same_file in (path, "photo.png", tmp_path / "sub" / ".." / "photo.png"):
-        with pytest.raises(ImageError, match=r"refusing to overwrite .*photo\.png: it is an input image"):
+        with pytest.raises(OutputPathError, match=r"refusing to replace .*photo\.png: it was not written by nst_"):
             save_image(torch.zeros(1, 3, 2, 2), same_file)
     assert path.read_bytes() == original
 
 
+def test_a_pil_image_saved_back_to_its_own_file_is_refused(tmp_path: Path) -> None:
+    path = write_png(tmp_path / "photo.png", [[0, 128]])
+    original = path.read_bytes()
+    with Image.open(path) as pil:
+        with pytest.raises(OutputPathError, match="refusing to replace"):
+            save_image(pil, path)
+        with pytest.raises(OutputPathError, match="refusing to replace"):
+            save_image(load_image(pil), path)
+    assert path.read_bytes() == original
+
+
+def test_a_pil_image_or_array_can_be_saved(tmp_path: Path) -> None:
+    pixels = np.array([[[0, 128, 255], [255, 0, 128]]], dtype=np.uint8)
+    save_image(Image.fromarray(pixels), tmp_path / "pil.png")
+    save_image(pixels, tmp_path / "array.png")
+    expected = torch.tensor(pixels, dtype=torch.float32).permute(2, 0, 1).unsqueeze(0) / 255
+    assert_image(load_image(tmp_path / "pil.png"), expected)
+    assert_image(load_image(tmp_path / "array.png"), expected)
+
+
+def test_overwrite_replaces_an_unmarked_image(tmp_path: Path) -> None:
+    path = write_png(tmp_path / "old.png", [[0, 128]])
+    save_image(torch.ones(1, 3, 2, 2), path, overwrite=True)
+    assert_image(load_image(path), torch.ones(1, 3, 2, 2))
+    assert written_by_us(path)
+
+
+def test_an_unmarkable_format_is_refused_with_the_reason(tmp_path: Path) -> None:
+    path = save_image(torch.zeros(1, 3, 2, 2), tmp_path / "result.bmp")
+    with pytest.raises(OutputPathError, match=r"\.bmp files cannot show that nst_helpers wrote them"):
+        save_image(torch.ones(1, 3, 2, 2), path)
+    save_image(torch.ones(1, 3, 2, 2), path, overwrite=True)
+    assert_image(load_image(path), torch.ones(1, 3, 2, 2))
+
+
 def test_protected_paths_are_never_overwritten(tmp_path: Path) -> None:
-    path = write_png(tmp_path / "style.png", [[0, 128]])
+    path = save_image(torch.full((1, 3, 2, 2), 0.5), tmp_path / "style.png")  # marked: only protect keeps it
     original = path.read_bytes()
     for protect in ([path], [str(path)], str(path)):
-        with pytest.raises(ImageError, match="refusing to overwrite"):
-            save_image(torch.zeros(1, 3, 2, 2), path, protect=protect)
+        for overwrite in (False, True):
+            with pytest.raises(OutputPathError, match=r"refusing to overwrite .*style\.png: it is an input image"):
+                save_image(torch.zeros(1, 3, 2, 2), path, protect=protect, overwrite=overwrite)
     assert path.read_bytes() == original
     save_image(torch.zeros(1, 3, 2, 2), tmp_path / "other.png", protect=[path])
+    assert only_files_in(tmp_path) == ["other.png", "style.png"]
 
 
-@pytest.mark.parametrize("existing", [None, b"the previous result"], ids=["new-file", "existing-file"])
-def test_interrupted_save_leaves_no_trace(existing: bytes | None, tmp_path: Path, monkeypatch) -> None:
+@pytest.mark.parametrize("existing", [False, True], ids=["new-file", "existing-file"])
+def test_interrupted_save_leaves_no_trace(existing: bool, tmp_path: Path, monkeypatch) -> None:
     path = tmp_path / "result.png"
-    if existing is not None:
-        path.write_bytes(existing)
+    if existing:  # the previous result, which save_image may replace
+        save_image(torch.full((1, 3, 2, 2), 0.5), path)
+    before = path.read_bytes() if existing else None
 
     def save_half_then_interrupt(self: Image.Image, fp, *args: object, **kwargs: object) -> None:
         fp.write(b"\x89PNG half an image")
@@ -453,18 +538,37 @@ def test_interrupted_save_leaves_no_trace(existing: bytes | None, tmp_path: Path
     monkeypatch.setattr(Image.Image, "save", save_half_then_interrupt)
     with pytest.raises(KeyboardInterrupt):
         save_image(torch.zeros(1, 3, 2, 2), path)
-    if existing is None:
+    if not existing:
         assert only_files_in(tmp_path) == []
     else:
         assert only_files_in(tmp_path) == ["result.png"]
-        assert path.read_bytes() == existing
+        assert path.read_bytes() == before
 
 
 def test_saving_to_a_folder_is_refused(tmp_path: Path) -> None:
     folder = tmp_path / "out.png"
     folder.mkdir()
-    with pytest.raises(ImageError, match="it is a folder"):
+    with pytest.raises(OutputPathError, match="it is a folder"):
         save_image(torch.zeros(1, 3, 2, 2), folder)
+    assert only_files_in(folder) == []
+
+
+@pytest.mark.parametrize("url", ["http://example.com/out.png", "https://x/y.png", "file:///tmp/out.png"])
+def test_a_url_as_output_is_refused(url: str) -> None:
+    with pytest.raises(OutputPathError, match="results are written to local files"):
+        check_output_path(url)
+
+
+def test_check_output_path_accepts_a_new_file_and_says_nothing_else(tmp_path: Path) -> None:
+    assert check_output_path(str(tmp_path / "out.png")) == tmp_path / "out.png"
+    assert only_files_in(tmp_path) == []  # only checks: nothing is created
+
+
+def test_a_read_only_folder_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real_access = images.os.access
+    monkeypatch.setattr(images.os, "access", lambda p, mode: False if Path(p) == tmp_path else real_access(p, mode))
+    with pytest.raises(OutputPathError, match="is not writable; choose another folder"):
+        check_output_path(tmp_path / "out.png")
 
 
 def test_tensor_to_pil_refuses_a_batch() -> None:

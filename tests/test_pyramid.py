@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+from nst_helpers.errors import SettingsError
 from nst_helpers.optimize import optimize_image
 from nst_helpers.pyramid import ImagePyramid, automatic_levels
 
@@ -56,8 +57,10 @@ def test_clamp_makes_a_valid_image_by_changing_only_the_finest_level():
 
 
 def test_bad_level_count_is_named():
-    with pytest.raises(ValueError, match="pyramid levels must be at least 1"):
-        ImagePyramid(torch.rand(1, 3, 4, 4), levels=0)
+    for levels in (0, -2):
+        expected = rf"pyramid levels must be at least 1 \(1: plain pixels\), got {levels}"
+        with pytest.raises(SettingsError, match=expected):
+            ImagePyramid(torch.rand(1, 3, 4, 4), levels=levels)
 
 
 @pytest.mark.parametrize(("side", "levels"), [(16, 1), (63, 1), (64, 2), (128, 3), (256, 4), (512, 5), (1024, 6)])
@@ -76,7 +79,8 @@ def test_optimizing_a_pyramid_reaches_the_target_and_stays_in_range(optimizer):
 
     result = optimize_image(start, loss, steps=60, optimizer=optimizer, progress=False, pyramid_levels=3,
                             lr=0.05 if optimizer == "adam" else None)
-    assert result.settings["pyramid_levels"] == 3
+    assert [scale["pyramid_levels"] for scale in result.schedule] == [3]
+    assert result.schedule[0]["steps"] == 60 and result.schedule[0]["optimizer"] == optimizer
     assert result.history["total"][-1] < 0.02 * result.history["total"][0]
     assert result.image.shape == start.shape and result.image.min() >= 0 and result.image.max() <= 1
     assert torch.allclose(result.image, target, atol=0.03)

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from nst_helpers import vgg
-from nst_helpers.errors import WeightsError
+from nst_helpers.errors import ImageError, SettingsError, WeightsError
 from nst_helpers.vgg import LAYER_NAMES, load_vgg
 
 
@@ -63,10 +63,12 @@ def test_forward_stops_at_the_deepest_layer_asked(model):
 
 
 def test_unknown_layer_and_small_image_are_explained(model):
-    with pytest.raises(KeyError, match="relu4_9"):
+    with pytest.raises(SettingsError, match=r"unknown VGG19 layer\(s\) \['relu4_9'\]; names look like conv4_2"):
         model(torch.rand(1, 3, 32, 32), ["relu4_9"])
-    with pytest.raises(ValueError, match=r"too small for layer relu5_1.*at least 16 px"):
+    with pytest.raises(ImageError, match=r"too small for layer relu5_1.*at least 16 px"):
         model(torch.rand(1, 3, 15, 64), ["relu5_1"])
+    with pytest.raises(ImageError, match=r"expected an image tensor shaped \(B, 3, H, W\), got \(3, 32, 32\)"):
+        model(torch.rand(3, 32, 32), ["relu1_1"])
     assert model(torch.rand(1, 3, 16, 16), ["relu5_1"])["relu5_1"].shape == (1, 512, 1, 1)
 
 
@@ -132,10 +134,12 @@ def test_torchvision_weights_offline_points_to_original(monkeypatch):
 
 
 def test_bad_arguments_are_explained():
-    with pytest.raises(ValueError, match="weights must be one of"):
+    with pytest.raises(SettingsError, match="weights must be one of original, torchvision, random; got 'imagenet'"):
         load_vgg("imagenet")
-    with pytest.raises(ValueError, match="pooling"):
+    with pytest.raises(SettingsError, match="pooling must be 'max' or 'avg', got 'min'"):
         load_vgg("random", pooling="min")
+    with pytest.raises(SettingsError, match="device='foo' is not available here"):
+        load_vgg("random", device="foo")
 
 
 def test_avg_pooling(model):

@@ -14,8 +14,10 @@ import torch
 from PIL import Image
 
 from nst_helpers import widgets
-from nst_helpers.errors import ImageError
+from nst_helpers.errors import ImageError, SettingsError
 from nst_helpers.images import load_image
+from nst_helpers.robust import MIN_WORKING_SIZE
+from nst_helpers.settings import StyleSettings
 
 IPYWIDGETS_MAJOR = int(ipywidgets.__version__.split(".")[0])
 
@@ -61,11 +63,14 @@ def test_loss_lab_passes_the_slider_values_to_the_optimizer():
     lab.run_button.click()
 
     settings = lab.last_settings
-    assert settings is lab.last_result.settings
-    assert settings["style_weight"] == pytest.approx(1 / low_ratio) and settings["content_weight"] == 1.0
-    assert settings["tv_weight"] == pytest.approx(tv_weight)
-    assert settings["steps"] == [3] and settings["init"] == "noise" and settings["optimizer"] == "adam"
-    assert settings["size"] == 40
+    assert isinstance(settings, StyleSettings) and settings is lab.last_result.settings
+    assert settings.style_weight == pytest.approx(1 / low_ratio) and settings.content_weight == 1.0
+    assert settings.tv_weight == pytest.approx(tv_weight)
+    assert settings.steps == 3 and settings.init == "noise" and settings.optimizer == "adam"
+    assert settings.size == 40 and settings.weights == "original"
+    # One scale: 40 px results are optimized at the minimum working size, over the pixels.
+    schedule = [(scale["size"], scale["steps"], scale["pyramid_levels"]) for scale in lab.last_result.schedule]
+    assert schedule == [(MIN_WORKING_SIZE, 3, 1)]
     assert lab.last_result.steps_done == 3 and lab.progress.value == lab.progress.max == 3
     assert lab.status.value.startswith("Done: 3 steps") and lab.runs == 1
     shown = bytes(lab.image_widget.value)
@@ -77,8 +82,8 @@ def test_loss_lab_passes_the_slider_values_to_the_optimizer():
     lab.optimizer_buttons.value = "lbfgs"
     lab.run_button.click()
     assert lab.runs == 2
-    assert lab.last_settings["style_weight"] == pytest.approx(1 / high_ratio)
-    assert lab.last_settings["optimizer"] == "lbfgs"
+    assert lab.last_settings.style_weight == pytest.approx(1 / high_ratio)
+    assert lab.last_settings.optimizer == "lbfgs" and lab.last_settings is not settings
     assert bytes(lab.image_widget.value) != shown
 
 
@@ -205,8 +210,12 @@ def test_style_layer_explorer_synthesizes_with_the_chosen_layers_and_weights():
     explorer.weight_sliders["relu2_1"].value = 0.0  # weight 0 leaves a layer out too
     explorer.steps_slider.value = 3
     explorer.run_button.click()
-    assert explorer.last_settings["layers"] == pytest.approx({"relu1_1": 0.6, "relu3_1": 0.2, "relu4_1": 0.2})
-    assert explorer.last_settings["steps"] == 3 and explorer.last_result.steps_done == 3
+    settings = explorer.last_settings
+    assert isinstance(settings, StyleSettings) and settings is explorer.last_result.settings
+    assert dict(settings.style_layers) == pytest.approx({"relu1_1": 3.0, "relu3_1": 1.0, "relu4_1": 1.0})
+    assert settings.init == "noise" and settings.content_weight == 0.0 and settings.size == 32
+    assert settings.steps == 3 and explorer.last_result.steps_done == 3
+    assert [s["steps"] for s in explorer.last_result.schedule] == [3]
     assert png_image(explorer.image_widget.value).size == (32, 32)
     assert png_image(explorer.gram_widgets[1].value)  # the texture's Gram matrix, now that there is one
     before = [bytes(w.value) for w in explorer.gram_widgets]
@@ -218,7 +227,12 @@ def test_style_layer_explorer_with_no_layer_says_what_is_wrong():
     explorer = widgets.style_layer_explorer(STYLE, size=32, steps=2)
     for checkbox in explorer.layer_checkboxes.values():
         checkbox.value = False
-    with pytest.raises(ValueError, match="at least one positive weight"):
+    with pytest.raises(SettingsError, match=r"style_layers needs at least one layer with a weight above 0, got \{\}"):
+        explorer.run()
+    assert explorer.last_result is None and not explorer.run_button.disabled
+    explorer.layer_checkboxes["relu2_1"].value = True
+    explorer.weight_sliders["relu2_1"].value = 0.0  # checked, but weight 0: still no layer
+    with pytest.raises(SettingsError, match="style_layers needs at least one layer"):
         explorer.run()
 
 
@@ -295,7 +309,10 @@ def test_studio_stylizes_an_uploaded_photo_and_saves_it(tmp_path):
     studio.ratio_slider.value = ratio = 10.0 ** (studio.ratio_slider.min + 1)
     studio.steps_slider.value = 3
     studio.run_button.click()
-    assert studio.last_settings["style_weight"] == pytest.approx(1 / ratio) and studio.last_settings["steps"] == [3]
+    settings = studio.last_settings
+    assert isinstance(settings, StyleSettings) and settings is studio.last_result.settings
+    assert settings.style_weight == pytest.approx(1 / ratio) and settings.steps == 3 and settings.size == 32
+    assert [s["steps"] for s in studio.last_result.schedule] == [3]
     assert studio.last_result.image.shape == (1, 3, 32, 21)  # the 30x20 upload at size 32
     assert not studio.save_button.disabled
 
