@@ -29,7 +29,8 @@ from .vgg import CONTENT_LAYER, LAYER_NAMES, STYLE_LAYERS, VGG19Features, downsa
 # The defaults of the two halves: small, from white noise, one term, in float32 (notebooks 02 and 03 compare them).
 RECONSTRUCTION = {"size": 128, "steps": 100, "init": "noise", "style_weight": 0.0, "tv_weight": 0.0,
                   "precision": "fp32"}
-TEXTURE = {"size": 128, "steps": 100, "init": "noise", "content_weight": 0.0, "tv_weight": 0.0, "precision": "fp32"}
+TEXTURE = {"size": 128, "steps": 100, "init": "noise", "content_weight": 0.0, "style_weight": 1.0, "tv_weight": 0.0,
+           "precision": "fp32"}
 
 
 def initial_image(init: str, content: torch.Tensor, style: torch.Tensor | None, seed: int) -> torch.Tensor:
@@ -97,9 +98,10 @@ def run_textbook(
                              "precision": "fp32"}])
 
 
-def run_guarded(
+def run_scales(
     content: torch.Tensor | None, styles: Sequence[torch.Tensor], settings: StyleSettings, model: VGG19Features,
     plan: Sequence[Scale], source: torch.Tensor, progress: bool, callback: Callback | None, every: int | None,
+    task: str = "stylize",
 ) -> Result:
     """The guarded loop with the wrappers, scale by scale; ``source`` is the full-size image the targets come from."""
     device = choose_device(settings.device)
@@ -114,7 +116,7 @@ def run_guarded(
         offset = sum(r.steps_done for r in results)
         result = optimize_image(
             image, objective, steps=scale.steps, optimizer=settings.optimizer, lr=settings.lr, progress=progress,
-            every=every, callback=_shifted(callback, offset), description=f"{tuple(target.shape[-2:])}",
+            every=every, callback=_shifted(callback, offset), description=f"{task} {tuple(target.shape[-2:])}",
             pyramid_levels=scale.pyramid_levels,
         )
         result.schedule[0].update(size=scale.size, precision="bf16" if objective.bf16 else "fp32")
@@ -203,7 +205,7 @@ def stylize(
     if settings.textbook:
         return run_textbook(resize_longest_side(content_image, size), style_images, settings, model, callback, every)
     working_size = max(size, MIN_WORKING_SIZE)
-    result = run_guarded(content_image, style_images, settings, model, plan_scales(settings, working_size),
+    result = run_scales(content_image, style_images, settings, model, plan_scales(settings, working_size),
                          content_image, progress, callback, every)
     if size < working_size:
         result.image = resize_longest_side(result.image, size)
@@ -223,7 +225,8 @@ def reconstruct_content(
     if settings.textbook:
         return run_textbook(resize_longest_side(target, size), [], settings, model, callback, every)
     plan = [Scale(size, last_steps(settings), 1)]
-    return run_guarded(target, [], settings, model, plan, target, progress, callback, every)
+    return run_scales(target, [], settings, model, plan, target, progress, callback, every,
+                       task=f"reconstruct {settings.content_layer}")
 
 
 def synthesize_texture(
@@ -240,4 +243,4 @@ def synthesize_texture(
     if settings.textbook:
         return run_textbook(None, [target], settings, model, callback, every)
     plan = [Scale(size, last_steps(settings), 1)]
-    return run_guarded(None, [target], settings, model, plan, target, progress, callback, every)
+    return run_scales(None, [target], settings, model, plan, target, progress, callback, every, task="texture")

@@ -351,3 +351,13 @@ def test_settings_of_a_result_repeat_the_run_exactly():
     first = stylize(CONTENT, STYLE, steps=3, init="noise", seed=2, **FAST)
     again = stylize(CONTENT, STYLE, first.settings, progress=False)
     assert torch.equal(first.image, again.image) and first.history == again.history
+
+
+def test_the_two_halves_weigh_their_one_term_by_one():
+    """Reconstruction and texture synthesis report the plain relative error of their one term (weight 1)."""
+    recon = reconstruct_content(CONTENT, "relu2_2", size=32, steps=1, progress=False)
+    texture = synthesize_texture(STYLE, ["relu1_1"], size=32, steps=1, progress=False)
+    assert (recon.settings.content_weight, recon.settings.style_weight) == (1.0, 0.0)
+    assert (texture.settings.content_weight, texture.settings.style_weight) == (0.0, 1.0)
+    assert recon.history["content"][0] == recon.history["total"][0] - recon.history["range"][0]
+    assert 0.5 < texture.history["style"][0] < 2  # noise against a picture: a relative error of order 1
