@@ -6,7 +6,7 @@ textbook value within a stated tolerance.
 - :func:`fast_features`: :func:`~nst_helpers.vgg.extract_features` in channels-last memory and, where the hardware
   runs it natively, under bfloat16 autocast (convolutions are most of a step; both make them faster).
 - :func:`fast_gram_matrix`: :func:`~nst_helpers.losses.gram_matrix` with a backward pass of one matrix product
-  instead of two, computed in float32 from bfloat16 features (sums over many positions lose accuracy in 16 bits).
+  instead of two, in the features' precision (bfloat16 products accumulate in float32) and their memory order.
 - :func:`fast_content_loss`, :func:`fast_style_loss`: the textbook losses on float32 copies of bfloat16 features,
   the style loss with :func:`fast_gram_matrix`.
 """
@@ -36,29 +36,40 @@ def fast_features(
 
 
 class _GramProduct(torch.autograd.Function):
-    r""":math:`F F^\top` for (B, N, M) features, with a backward pass of one matrix product instead of two.
+    r""":math:`X^\top X` for (B, M, N) features laid out positions-first, with a one-product backward pass.
 
-    Autograd differentiates ``F @ F.transpose`` as two products, one per factor, and adds them. Since
-    :math:`d(F F^\top) = dF\,F^\top + F\,dF^\top`, the gradient is :math:`(\bar G + \bar G^\top) F`: one N x N sum,
-    then one product, a third less Gram arithmetic per step.
+    Autograd differentiates ``X.T @ X`` as two products, one per factor, and adds them. Since
+    :math:`d(X^\top X) = dX^\top X + X^\top dX`, the gradient is :math:`X (\bar G + \bar G^\top)`: one N x N sum,
+    then one product. Both products run in the features' own precision (bfloat16 products accumulate in float32).
     """
 
     @staticmethod
     def forward(ctx: torch.autograd.function.FunctionCtx, flat: torch.Tensor) -> torch.Tensor:
         ctx.save_for_backward(flat)
-        return flat @ flat.transpose(1, 2)
+        return _batched([sample.T @ sample for sample in flat])  # matrix products: faster than bmm in bfloat16
 
     @staticmethod
     def backward(ctx: torch.autograd.function.FunctionCtx, grad_gram: torch.Tensor) -> torch.Tensor:
         (flat,) = ctx.saved_tensors
-        return (grad_gram + grad_gram.transpose(1, 2)) @ flat
+        symmetric = (grad_gram + grad_gram.transpose(1, 2)).to(flat.dtype)
+        return _batched([sample @ grad for sample, grad in zip(flat, symmetric, strict=True)])
+
+
+def _batched(matrices: list[torch.Tensor]) -> torch.Tensor:
+    """Stack per-image results into a batch; one image (the usual case) needs no copy of its large gradient."""
+    return matrices[0].unsqueeze(0) if len(matrices) == 1 else torch.stack(matrices)
 
 
 def fast_gram_matrix(features: torch.Tensor) -> torch.Tensor:
-    """``F F^T / M`` like :func:`~nst_helpers.losses.gram_matrix`, in float32, with a one-product backward pass."""
+    """``F F^T / M`` like :func:`~nst_helpers.losses.gram_matrix`, returned in float32, one-product backward.
+
+    The features are read positions-first, (B, H W, N): for channels-last features that is their memory order, so
+    neither the product nor its gradient copies them into another layout. bfloat16 features give a bfloat16 product
+    (float32 accumulation, each entry rounded to 8 bits of mantissa), 2-3x faster on CPUs with bfloat16 units.
+    """
     batch, channels, height, width = features.shape
-    flat = upcast(features).reshape(batch, channels, height * width)
-    return _GramProduct.apply(flat) / (height * width)
+    flat = features.permute(0, 2, 3, 1).reshape(batch, height * width, channels)
+    return upcast(_GramProduct.apply(flat)) / (height * width)
 
 
 def fast_content_loss(features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

@@ -22,6 +22,7 @@ from .errors import SettingsError
 LossFunction = Callable[[torch.Tensor], dict[str, torch.Tensor]]  # image -> {"total": ..., other terms ...}
 
 ADAM_LEARNING_RATE = 0.02  # in pixel units of [0, 1] images
+LBFGS_HISTORY = 100  # curvature pairs L-BFGS keeps (PyTorch's default)
 
 
 def make_optimizer(
@@ -34,7 +35,7 @@ def make_optimizer(
     params = image if isinstance(image, list) else [image]
     if name == "lbfgs":
         return torch.optim.LBFGS(
-            params, lr=lr or 1.0, max_iter=max(steps, 1), max_eval=max(steps, 1), history_size=100,
+            params, lr=lr or 1.0, max_iter=max(steps, 1), max_eval=max(steps, 1), history_size=LBFGS_HISTORY,
             tolerance_grad=-1.0, tolerance_change=-1.0, line_search_fn="strong_wolfe",
         )
     if name == "adam":

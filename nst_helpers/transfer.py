@@ -100,11 +100,11 @@ def run_textbook(
 
 def run_scales(
     content: torch.Tensor | None, styles: Sequence[torch.Tensor], settings: StyleSettings, model: VGG19Features,
-    plan: Sequence[Scale], source: torch.Tensor, progress: bool, callback: Callback | None, every: int | None,
-    task: str = "stylize",
+    plan: Sequence[Scale], progress: bool, callback: Callback | None, every: int | None, task: str = "stylize",
 ) -> Result:
-    """The guarded loop with the wrappers, scale by scale; ``source`` is the full-size image the targets come from."""
+    """The guarded loop with the wrappers, scale by scale, at the sizes of ``content`` (of the style for a texture)."""
     device = choose_device(settings.device)
+    source = content if content is not None else styles[0]
     image, results = None, []
     for scale in plan:
         target = resize_longest_side(source, scale.size).to(device)
@@ -189,7 +189,7 @@ def stylize(
     ``style_blend``. ``options`` are the fields of :class:`StyleSettings` (``size``, ``steps``, ``style_weight``,
     ``textbook``, ...), applied on top of ``settings``; all are checked before any image or network is loaded.
     ``callback(step, image, losses)`` runs every ``every`` steps. Results smaller than ``MIN_WORKING_SIZE`` are
-    optimized at that size and downsized (frames stay at the working size).
+    optimized at that size and downsized (frames stay at the working size), except with ``textbook=True``.
     """
     settings = StyleSettings.from_options(settings, **options)
     style_list = list(style) if isinstance(style, list | tuple) else [style]
@@ -205,8 +205,8 @@ def stylize(
     if settings.textbook:
         return run_textbook(resize_longest_side(content_image, size), style_images, settings, model, callback, every)
     working_size = max(size, MIN_WORKING_SIZE)
-    result = run_scales(content_image, style_images, settings, model, plan_scales(settings, working_size),
-                         content_image, progress, callback, every)
+    result = run_scales(content_image, style_images, settings, model, plan_scales(settings, working_size), progress,
+                        callback, every)
     if size < working_size:
         result.image = resize_longest_side(result.image, size)
     return result
@@ -225,8 +225,8 @@ def reconstruct_content(
     if settings.textbook:
         return run_textbook(resize_longest_side(target, size), [], settings, model, callback, every)
     plan = [Scale(size, last_steps(settings), 1)]
-    return run_scales(target, [], settings, model, plan, target, progress, callback, every,
-                       task=f"reconstruct {settings.content_layer}")
+    return run_scales(target, [], settings, model, plan, progress, callback, every,
+                      task=f"reconstruct {settings.content_layer}")
 
 
 def synthesize_texture(
@@ -243,4 +243,4 @@ def synthesize_texture(
     if settings.textbook:
         return run_textbook(None, [target], settings, model, callback, every)
     plan = [Scale(size, last_steps(settings), 1)]
-    return run_scales(None, [target], settings, model, plan, target, progress, callback, every, task="texture")
+    return run_scales(None, [target], settings, model, plan, progress, callback, every, task="texture")
