@@ -11,6 +11,7 @@ import argparse
 import os
 import sys
 import tempfile
+import warnings
 from collections.abc import Sequence
 from dataclasses import fields
 from pathlib import Path
@@ -144,24 +145,72 @@ def save_or_rescue(image: Any, output: Path, *, overwrite: bool, inputs: list[st
         return rescue
 
 
-def _run(args: argparse.Namespace) -> int:
-    from .images import check_output_path
+class LastShown:
+    """A stylize callback that keeps the newest image the run showed (clamped), for a Ctrl-C between its scales."""
 
-    settings = settings_from_args(args)
-    inputs = [] if args.command == "demo" else [args.content, *args.styles]
-    output = check_output_path(args.output or _default_output(args), overwrite=args.overwrite, protect=inputs)
+    def __init__(self, then: Any = None) -> None:
+        self.then, self.step, self.image = then, 0, None
+
+    def __call__(self, step: int, image: Any, losses: Any) -> None:
+        self.step, self.image = step, image.detach().cpu()
+        if self.then is not None:
+            self.then(step, image, losses)
+
+
+def _stylize(args: argparse.Namespace, settings: StyleSettings, output: Path, inputs: list[str]) -> Any:
+    """Run :func:`~nst_helpers.transfer.stylize` as the flags say; its warnings come back as one line each."""
     from .data import load_example
     from .transfer import stylize
 
     if args.command == "demo":
         content, styles = load_example(DEMO_CONTENT), [load_example(DEMO_STYLE)]
         print(f"Stylizing the example '{DEMO_CONTENT}' in the style '{DEMO_STYLE}' at {settings.size} px, "
-              f"{settings.steps} steps (offline; on a CPU this takes a minute or two)...")
+              f"{settings.steps} steps (offline; on a CPU this takes a minute or two)...", flush=True)
     else:
         content, styles = args.content, list(args.styles)
-    result = stylize(content, styles, settings, progress=not args.quiet, callback=_progress_saver(args, output, inputs),
-                     every=getattr(args, "save_every", None))
-    path = save_or_rescue(result.image, output, overwrite=args.overwrite, inputs=inputs)
+    shown = LastShown(_progress_saver(args, output, inputs))
+    try:
+        with warnings.catch_warnings(record=True) as caught:  # the filters stay as they are; only the display changes
+            result = stylize(content, styles, settings, progress=not args.quiet, callback=shown,
+                             every=getattr(args, "save_every", None))
+    except KeyboardInterrupt:
+        if shown.image is None:
+            raise
+        return None, shown  # stopped between two scales of a coarse-to-fine run: keep what was shown last
+    for warning in caught:  # the interrupt has its own line below
+        if not (result.interrupted and "interrupted after" in str(warning.message)):
+            print(f"warning: {warning.message}", file=sys.stderr)
+    return result, shown
+
+
+def _save(image: Any, output: Path, args: argparse.Namespace, inputs: list[str]) -> Path | None:
+    """:func:`save_or_rescue`; ``None`` after a Ctrl-C while saving (the atomic write leaves no half file)."""
+    try:
+        return save_or_rescue(image, output, overwrite=args.overwrite, inputs=inputs)
+    except KeyboardInterrupt:
+        print("Interrupted while saving: the result was not saved.", file=sys.stderr)
+        return None
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .images import check_output_path, resize_longest_side
+
+    settings = settings_from_args(args)
+    inputs = [] if args.command == "demo" else [args.content, *args.styles]
+    output = check_output_path(args.output or _default_output(args), overwrite=args.overwrite, protect=inputs)
+    result, shown = _stylize(args, settings, output, inputs)
+    if result is None:
+        image = shown.image
+        if settings.size and max(image.shape[-2:]) > settings.size:
+            image = resize_longest_side(image, settings.size)
+        path = _save(image, output, args, inputs)
+        if path is not None:
+            print(f"Saved {path.resolve()} (the image shown at step {shown.step})")
+            print("Interrupted: saved the last image shown.", file=sys.stderr)
+        return 130
+    path = _save(result.image, output, args, inputs)
+    if path is None:
+        return 130
     print(f"Saved {path.resolve()} ({result.steps_done} steps in {result.seconds:.1f} s, "
           f"final loss {result.final_loss:.4g})")
     if result.interrupted:
@@ -174,6 +223,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; the exit status: 0 done, 1 stopped early or saved elsewhere, 2 bad input, 130 Ctrl-C."""
     try:
         args = build_parser().parse_args(argv)
         if getattr(args, "save_every", None) is not None and args.save_every < 1:

@@ -48,9 +48,13 @@ SAVE_OPTIONS = {"JPEG": {"quality": 95}, "WEBP": {"quality": 95}}
 ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa")
 # Modes that Pillow converts to RGB correctly.
 CONVERTIBLE_MODES = ("P", "CMYK", "YCbCr", "LAB", "HSV", "RGBX")
-# Single-channel modes with more than 8 bits, divided by their full-scale value. Pillow's convert("RGB") would clip
-# 16-bit values at 255, and a mode F image made from an L image keeps the 0..255 scale.
-FULL_SCALE = {"I;16": 65535, "I;16B": 65535, "I;16L": 65535, "I;16N": 65535, "I": 65535, "F": 255}
+# 16-bit single-channel modes, divided by their full-scale value; Pillow's convert("RGB") would clip them at 255.
+SIXTEEN_BIT_MODES = ("I;16", "I;16B", "I;16L", "I;16N")
+# Modes "I" (32-bit integers) and "F" (32-bit floats) say nothing about their scale, so it is read from the values:
+# F in [0, 1] is kept, F in [0, 255] (made from an 8-bit image) divided by 255; I up to 255 divided by 255, up to
+# 65535 (a 16-bit image) by 65535. Anything else is refused with what to do, never clipped to black or white.
+RANGE_TOLERANCE = 1e-3
+"""Floats this far outside [0, 1] (resampling overshoot) are clipped silently; further out is an ImageError."""
 
 MARK_KEY, MARK_VALUE = "nst_helpers", "result"
 """save_image marks every image it writes (a PNG text chunk, a JPEG comment, a TIFF software tag) and replaces an
@@ -66,10 +70,16 @@ def load_image(source: ImageSource, max_size: int | None = None) -> torch.Tensor
     ``source`` is a file path, an http(s) URL, a PIL image, a NumPy array (H, W), (H, W, 3) or (H, W, 4), or a
     tensor (1, 3, H, W), (3, H, W), (1, H, W) or (H, W). If ``max_size`` is given, images whose longest side is
     larger are shrunk to it; smaller images are never enlarged, since that only adds blur.
+
+    Integers are scaled by their type's range (uint8 by 255, uint16 by 65535; PIL modes I and F by the range their
+    values lie in). Floats must already be in [0, 1]: NaN, infinity or values clearly outside (a 0..255 float image)
+    are an :class:`ImageError` that says how to scale them, since a silent clip would make the image black or white.
+    A 3-D shape that could be channels-first or channels-last, such as (3, 32, 3), is refused as ambiguous.
     """
     if isinstance(source, torch.Tensor):
         image, name = _tensor_to_batch(source), "the tensor"
     elif isinstance(source, np.ndarray):
+        _refuse_ambiguous_array(source, "the NumPy array")  # (a PIL image's pixels are always channels-last)
         image, name = _array_to_batch(source, "the NumPy array"), "the NumPy array"
     elif isinstance(source, Image.Image):
         image, name = _pil_to_upright_batch(source, "the PIL image"), "the PIL image"
@@ -250,6 +260,15 @@ def _load_url(url: str) -> torch.Tensor:
     return _decode(BytesIO(download.fetch_bytes(url)), url)
 
 
+def load_image_bytes(data: bytes, name: str, max_size: int | None = None) -> torch.Tensor:
+    """:func:`load_image` for the bytes of an image file (an upload), with the same checks; errors name ``name``."""
+    image = _decode(BytesIO(data), name)
+    _check_not_empty(image, name)
+    if max_size is not None and max(image.shape[-2:]) > max_size:
+        image = resize_longest_side(image, max_size)
+    return image.contiguous()
+
+
 def _decode(file: Path | IO[bytes], name: str) -> torch.Tensor:
     with _open(file, name) as pil:
         return _pil_to_upright_batch(pil, name)
@@ -311,8 +330,10 @@ def _pil_to_upright_batch(pil: Image.Image, name: str) -> torch.Tensor:
 
 def _pil_to_batch(pil: Image.Image, name: str) -> torch.Tensor:
     mode = pil.mode
-    if mode in FULL_SCALE:
-        return _array_to_batch(np.asarray(pil, dtype=np.float32) / FULL_SCALE[mode], name)
+    if mode in SIXTEEN_BIT_MODES:
+        return _array_to_batch(np.asarray(pil, dtype=np.float32) / 65535, name)
+    if mode in ("I", "F"):
+        return _array_to_batch(_scale_by_range(np.asarray(pil, dtype=np.float64), mode, name), name)
     if mode in ALPHA_MODES or (mode in ("P", "L", "RGB") and "transparency" in pil.info):
         pil = pil.convert("RGBA")
     elif mode in CONVERTIBLE_MODES:
@@ -323,9 +344,29 @@ def _pil_to_batch(pil: Image.Image, name: str) -> torch.Tensor:
     return _array_to_batch(np.asarray(pil), name)
 
 
+def _scale_by_range(values: np.ndarray, mode: str, name: str) -> np.ndarray:
+    """Mode F or I pixels in [0, 1], their scale read from their range (the rule is above ``RANGE_TOLERANCE``)."""
+    _check_finite(torch.from_numpy(values), name)
+    low, high = (float(values.min()), float(values.max())) if values.size else (0.0, 0.0)
+    if mode == "F" and low >= -RANGE_TOLERANCE and high <= 1 + RANGE_TOLERANCE:
+        return values
+    if low >= -RANGE_TOLERANCE and high <= 255 + (RANGE_TOLERANCE if mode == "F" else 0):
+        return values / 255
+    if mode == "I" and low >= 0 and high <= 65535:
+        return values / 65535
+    kind = "floats (mode F)" if mode == "F" else "32-bit integers (mode I)"
+    scales = "[0, 1] or [0, 255]" if mode == "F" else "0..255 or 0..65535"
+    raise ImageError(
+        f"{name} holds {kind} from {low:g} to {high:g}, outside {scales}, so its scale is unknown; scale it to [0, 1] "
+        "yourself, e.g. (x - x.min()) / (x.max() - x.min()) on np.asarray(image, dtype=np.float32), and pass the array"
+    )
+
+
 def _array_to_batch(array: np.ndarray, name: str) -> torch.Tensor:
-    if not (array.ndim == 2 or (array.ndim == 3 and array.shape[2] in (3, 4))):
-        raise ImageError(f"{name} has shape {array.shape}; expected (H, W), (H, W, 3) or (H, W, 4)")
+    _check_array_shape(array, name)
+    if array.dtype.kind not in "biuf":  # object, strings, dates...: torch.from_numpy would raise a bare TypeError
+        raise ImageError(f"{name} has dtype {array.dtype}, not numbers; pass floats in [0, 1] or uint8 (0..255), "
+                         "e.g. np.asarray(x, dtype=np.float32)")
     if array.dtype == np.uint16:
         # Older PyTorch versions have no uint16 tensors, so these are scaled in NumPy.
         array = array.astype(np.float32) / 65535
@@ -339,7 +380,35 @@ def _array_to_batch(array: np.ndarray, name: str) -> torch.Tensor:
     return channels_first.unsqueeze(0)
 
 
+def _refuse_ambiguous_array(array: np.ndarray, name: str) -> None:
+    """A caller's (3, 32, 3) array could be channels-last or channels-first: refuse it rather than guess."""
+    shape = tuple(array.shape)
+    if array.ndim == 3 and shape[0] in (3, 4) and shape[2] in (3, 4):
+        raise ImageError(
+            f"{name} has the ambiguous shape {shape}: it could be channels-last (H, W, C) or channels-first "
+            "(C, H, W); pass a tensor shaped (1, 3, H, W) instead: torch.from_numpy(array).permute(2, 0, 1)[None] "
+            "if it is (H, W, C), torch.from_numpy(array)[None] if it is (C, H, W)"
+        )
+
+
+def _check_array_shape(array: np.ndarray, name: str) -> None:
+    """(H, W), (H, W, 3) or (H, W, 4), else an error (with a hint when the array looks channels-first)."""
+    shape = tuple(array.shape)
+    if array.ndim == 2 or (array.ndim == 3 and shape[2] in (3, 4)):
+        return
+    channels_first = array.ndim == 3 and shape[0] in (3, 4)
+    hint = "; it looks channels-first: pass array.transpose(1, 2, 0)" if channels_first else ""
+    raise ImageError(f"{name} has shape {shape}; expected (H, W), (H, W, 3) or (H, W, 4){hint}")
+
+
 def _tensor_to_batch(tensor: torch.Tensor) -> torch.Tensor:
+    shape = tuple(tensor.shape)
+    if tensor.ndim == 3 and shape[0] == 3 and shape[2] == 3:
+        raise ImageError(
+            f"the tensor has the ambiguous shape {shape}: it could be channels-first (C, H, W) or channels-last "
+            "(H, W, C); add the batch dimension to say which: tensor[None] if it is (C, H, W), "
+            "tensor.permute(2, 0, 1)[None] if it is (H, W, C)"
+        )
     pixels = _to_unit_range(tensor.detach(), "the tensor")
     if pixels.ndim == 2:
         return _gray_to_batch(pixels)
@@ -349,22 +418,53 @@ def _tensor_to_batch(tensor: torch.Tensor) -> torch.Tensor:
         return pixels.unsqueeze(0)
     if pixels.ndim == 4 and tuple(pixels.shape[:2]) == (1, 3):
         return pixels
-    raise ImageError(
-        f"the tensor has shape {tuple(tensor.shape)}; expected (1, 3, H, W), (3, H, W), (1, H, W) or (H, W)"
-    )
+    hint = "; it looks channels-last: pass tensor.permute(2, 0, 1)" if tensor.ndim == 3 and shape[2] == 3 else ""
+    raise ImageError(f"the tensor has shape {shape}; expected (1, 3, H, W), (3, H, W), (1, H, W) or (H, W){hint}")
 
 
 def _to_unit_range(values: torch.Tensor, name: str) -> torch.Tensor:
-    """Scale integer pixels by their type's full range; clip floats, which are taken to be in [0, 1] already."""
+    """Scale integer pixels by their type's full range; floats must be finite and in [0, 1] already.
+
+    Floats within ``RANGE_TOLERANCE`` of [0, 1] (resampling overshoot) are clipped; further out, a silent clip would
+    turn a 0..255 image white, so it is an error that says how to scale it.
+    """
     if values.dtype == torch.bool:
         return values.float()
     if values.dtype == torch.uint8:
         return values.float() / 255
-    if values.is_floating_point():
-        return values.float().clamp(0, 1)
-    raise ImageError(
-        f"{name} has dtype {values.dtype}; use floats in [0, 1] or uint8 (0..255); NumPy arrays may also be uint16"
-    )
+    if not values.is_floating_point():
+        raise ImageError(
+            f"{name} has dtype {values.dtype}; use floats in [0, 1] or uint8 (0..255); NumPy arrays may also be uint16"
+        )
+    values = values.float()
+    _check_finite(values, name)
+    if values.numel() == 0:
+        return values
+    low, high = float(values.min()), float(values.max())
+    if low < -RANGE_TOLERANCE or high > 1 + RANGE_TOLERANCE:
+        raise ImageError(f"{name} has values from {low:.4g} to {high:.4g}, outside [0, 1]; {_how_to_scale(low, high)}")
+    return values.clamp(0, 1)
+
+
+def _how_to_scale(low: float, high: float) -> str:
+    if low >= -RANGE_TOLERANCE and high <= 255 + RANGE_TOLERANCE:
+        return "it looks like 0..255: divide it by 255 (or pass it as uint8)"
+    if low >= -1 - RANGE_TOLERANCE and high <= 1 + RANGE_TOLERANCE:
+        return "it looks like [-1, 1]: pass (x + 1) / 2"
+    if low >= -RANGE_TOLERANCE and high <= 65535 + RANGE_TOLERANCE:
+        return "it looks like 0..65535: divide it by 65535"
+    return "scale it to [0, 1], e.g. (x - x.min()) / (x.max() - x.min())"
+
+
+def _check_finite(values: torch.Tensor, name: str) -> None:
+    """NaN or infinite pixels would turn the whole result black: refuse them when the image is loaded."""
+    finite = torch.isfinite(values)
+    if not bool(finite.all()):
+        bad = int((~finite).sum())
+        raise ImageError(
+            f"{name} has {bad} NaN or infinite value(s) out of {values.numel()}; it cannot be stylized: find where "
+            "they come from, or replace them, e.g. torch.nan_to_num(x, nan=0.0, posinf=1.0, neginf=0.0)"
+        )
 
 
 def _gray_to_batch(gray: torch.Tensor) -> torch.Tensor:

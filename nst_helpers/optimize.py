@@ -23,7 +23,7 @@ from typing import Any
 import torch
 from tqdm.auto import tqdm
 
-from .errors import SettingsError
+from .errors import ImageError, SettingsError
 from .loop import LossFunction, make_optimizer
 from .pyramid import ImagePyramid
 from .robust import RANGE_WEIGHT, NonFiniteLoss, check_finite, range_penalty
@@ -89,9 +89,10 @@ class Recorder:
         values = {name: float(value.detach()) for name, value in losses.items()}
         for name, value in values.items():
             self.history.setdefault(name, []).append(value)
-        self.last_finite = image.detach().cpu().clone()
-        if values["total"] < self.best_loss:
-            self.best_loss, self.best_image = values["total"], self.last_finite
+        if bool(torch.isfinite(image).all()):  # only finite images may be returned
+            self.last_finite = image.detach().cpu().clone()
+            if values["total"] < self.best_loss:
+                self.best_loss, self.best_image = values["total"], self.last_finite
         step = self.evaluations
         if step % self.every == 0 or step == self.steps:
             shown = image.detach().clamp(0.0, 1.0)  # what the user would get: L-BFGS values may lie outside [0, 1]
@@ -158,6 +159,9 @@ def optimize_image(
     exactly ``steps`` evaluations, over the pixels or ``pyramid_levels`` levels of an image pyramid (1: pixels)."""
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
         raise SettingsError(f"steps must be a whole number of at least 0, got {steps!r}")
+    if not bool(torch.isfinite(init).all()):
+        bad = int((~torch.isfinite(init)).sum())
+        raise ImageError(f"the starting image has {bad} NaN or infinite values; pass a finite image in [0, 1]")
     pyramid = ImagePyramid(init, pyramid_levels)
     opt = make_optimizer(optimizer, pyramid.levels, steps, lr)
     bar = tqdm(total=steps, desc=description, disable=not progress, leave=False)

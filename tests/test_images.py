@@ -88,9 +88,11 @@ MODE_CASES = [
         gray_row(0, HALF_16_BIT, 1),
         [".tif"],
     ),
-    ("I", lambda: from_array([-5, 32768, 65535, 70000], np.int32), gray_row(0, HALF_16_BIT, 1, 1), [".tif"]),
-    # Mode F keeps the 0..255 scale of the L images it is usually made from.
-    ("F", lambda: from_array([-1, 127.5, 255, 300], np.float32), gray_row(0, 0.5, 1, 1), [".tif"]),
+    # Modes I and F are scaled by the range their values lie in (issue 14, item 6).
+    ("I", lambda: from_array([0, 32768, 65535], np.int32), gray_row(0, HALF_16_BIT, 1), [".tif"]),
+    ("I", lambda: from_array([0, 51, 255], np.int32), gray_row(0, 0.2, 1), [".tif"]),
+    ("F", lambda: from_array([0, 127.5, 255], np.float32), gray_row(0, 0.5, 1), [".tif"]),
+    ("F", lambda: from_array([0, 0.25, 1], np.float32), gray_row(0, 0.25, 1), [".tif"]),
     ("HSV", lambda: filled("HSV", (0, 255, 255), (0, 0, 255)), row((1, 0, 0), (1, 1, 1)), []),
     # Cb = Cr = 128 means no colour: R = G = B = Y.
     ("YCbCr", lambda: filled("YCbCr", (128, 128, 128), (255, 128, 128)), gray_row(128 / 255, 1), []),
@@ -297,8 +299,8 @@ def test_unknown_source_type_is_refused() -> None:
         (np.array([[[255, 0, 51], [0, 255, 0]]], dtype=np.uint8), row((1, 0, 0.2), (0, 1, 0))),
         (np.array([[0, 32768, 65535]], dtype=np.uint16), gray_row(0, HALF_16_BIT, 1)),
         (np.array([[True, False]]), gray_row(1, 0)),
-        (np.array([[-0.5, 0.25, 1.5]], dtype=np.float64), gray_row(0, 0.25, 1)),
-        (np.array([[[0.5, -1, 2]]], dtype=np.float32), row((0.5, 0, 1))),
+        (np.array([[-0.0005, 0.25, 1.0005]], dtype=np.float64), gray_row(0, 0.25, 1)),  # overshoot: clipped
+        (np.array([[[0.5, 0, 1]]], dtype=np.float32), row((0.5, 0, 1))),
         (np.array([[[0.5, 0.5, 0.5]]], dtype=np.float16), row((0.5, 0.5, 0.5))),
         (np.array([[[255, 0, 0, 128]]], dtype=np.uint8), row((1, 127 / 255, 127 / 255))),
         (np.array([[[0, 0, 0, 255], [0, 0, 0, 0]]], dtype=np.uint8)[:, ::-1], row((1, 1, 1), (0, 0, 0))),
@@ -325,9 +327,9 @@ def test_unusable_numpy_arrays(array: np.ndarray, message: str) -> None:
 @pytest.mark.parametrize(
     ("tensor", "expected"),
     [
-        (torch.tensor([[[1.0, 0.0]], [[0.5, 2.0]], [[-1.0, 0.25]]]), row((1, 0.5, 0), (0, 1, 0.25))),
+        (torch.tensor([[[1.0, 0.0]], [[0.5, 1.0009]], [[-0.0009, 0.25]]]), row((1, 0.5, 0), (0, 1, 0.25))),
         (torch.tensor([[[[1.0, 0.0]], [[0.5, 1.0]], [[0.0, 0.25]]]]), row((1, 0.5, 0), (0, 1, 0.25))),
-        (torch.tensor([[0.0, 0.5, 3.0]]), gray_row(0, 0.5, 1)),
+        (torch.tensor([[0.0, 0.5, 1.0]]), gray_row(0, 0.5, 1)),
         (torch.tensor([[[0, 51, 255]]], dtype=torch.uint8), gray_row(0, 0.2, 1)),
         (torch.tensor([[True, False]]), gray_row(1, 0)),
         (torch.tensor([[[0.5]], [[0.5]], [[0.5]]], dtype=torch.float64), row((0.5, 0.5, 0.5))),

@@ -52,7 +52,8 @@ def test_every_public_name_exists():
 
 
 def test_a_private_name_is_caught(tmp_path):
-    code = "import nst_helpers as nh\nnh.images.tensor_to_pil(x)\nfrom nst_helpers.transfer import run_scales\nnh.stylize"
+    code = ("import nst_helpers as nh\nnh.images.tensor_to_pil(x)\n"
+            "from nst_helpers.transfer import run_scales\nnh.stylize")
     notebook = tmp_path / "99_x.ipynb"
     notebook.write_text(json.dumps({"cells": [{"cell_type": "code", "source": [code]}]}))
     used = used_names(notebook)

@@ -1,7 +1,7 @@
 """VGG19: paper layer names proven against a manual forward pass, weight sources, preprocessing, early stop."""
 
 import shutil
-import urllib.error
+import socket
 
 import pytest
 import torch
@@ -124,13 +124,19 @@ def test_missing_weights_file_is_explained(tmp_path):
         vgg.load_original_state(tmp_path / "nothing.bin")
 
 
-def test_torchvision_weights_offline_points_to_original(monkeypatch):
-    def offline(**kwargs):
-        raise urllib.error.URLError("no network")
-
-    monkeypatch.setattr("torchvision.models.vgg19", offline)
-    with pytest.raises(WeightsError, match="weights='original'"):
+def test_torchvision_weights_offline_points_to_original(monkeypatch, tmp_path):
+    """No file in torch's cache and no server: a WeightsError that says what works offline; nothing is left behind."""
+    with socket.socket() as sock:  # a port on 127.0.0.1 where nothing listens
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    monkeypatch.setattr(vgg, "TORCHVISION_WEIGHTS_URL", f"http://127.0.0.1:{port}/vgg19-dcbb9e9d.pth")
+    with pytest.raises(WeightsError, match=r"could not download torchvision's VGG19 weights: could not reach .*"
+                                           r"use weights='original', which works offline"):
         vgg.load_torchvision_state()
+    assert vgg.torchvision_weights_path() == tmp_path / "hub" / "checkpoints" / "vgg19-dcbb9e9d.pth"
+    assert not vgg.torchvision_weights_path().exists()
 
 
 def test_bad_arguments_are_explained():

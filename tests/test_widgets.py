@@ -5,17 +5,21 @@ Runs under ipywidgets 8 (installed) and 7 (CI puts 7.7 first on PYTHONPATH for a
 
 import io
 import signal
+import struct
 import threading
+import zlib
 from datetime import datetime, timezone
 
 import ipywidgets
+import numpy as np
 import pytest
 import torch
 from PIL import Image
 
 from nst_helpers import widgets
-from nst_helpers.errors import ImageError, SettingsError
+from nst_helpers.errors import SettingsError
 from nst_helpers.images import load_image
+from nst_helpers.optimize import Result
 from nst_helpers.robust import MIN_WORKING_SIZE
 from nst_helpers.settings import StyleSettings
 
@@ -301,8 +305,10 @@ def test_studio_stylizes_an_uploaded_photo_and_saves_it(tmp_path):
     assert studio.status.value.startswith("Nothing to save") and not (tmp_path / "outputs").exists()
 
     upload(studio.content_upload, "my photo.png", PNG_BYTES)
-    assert studio.content_dropdown.value == "my photo.png" and "my photo.png" in studio.content_dropdown.options
-    assert torch.equal(studio.images["my photo.png"], load_image(Image.open(io.BytesIO(PNG_BYTES))))
+    choice = "upload: my photo.png"  # uploads are offered apart from the shipped examples
+    assert studio.content_dropdown.value == choice and choice in studio.content_dropdown.options
+    assert torch.equal(studio.images[choice], load_image(Image.open(io.BytesIO(PNG_BYTES))))
+    assert studio.status.value == f"Uploaded {choice}."
     assert bytes(studio.previews["content"].value) != preview
 
     studio.style_dropdown.value = "mosaic"
@@ -325,8 +331,89 @@ def test_studio_stylizes_an_uploaded_photo_and_saves_it(tmp_path):
     assert (tmp_path / "outputs" / "my-photo_mosaic_2.png").is_file() and "my-photo_mosaic_2.png" in studio.status.value
 
 
-def test_studio_refuses_a_file_that_is_not_an_image():
+# The studio with bad uploads and awkward names (issue 14, item 12): a status line, never a traceback.
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG announcing ``width`` x ``height`` pixels but holding none: a decompression bomb costs nothing to make."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", b"") + chunk(b"IEND", b"")
+
+
+def jpeg_cut_in_half() -> bytes:
+    buffer = io.BytesIO()
+    noise = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    Image.fromarray(noise).save(buffer, format="JPEG")
+    return buffer.getvalue()[: len(buffer.getvalue()) // 2]
+
+
+BAD_UPLOADS = [
+    ("notes.png", b"these are not pixels", "notes.png is not an image Pillow can read"),
+    ("cut.jpg", jpeg_cut_in_half(), "cut.jpg is truncated or corrupted; download or export it again"),
+    ("huge.png", png_header_only(12_000, 9_000), "huge.png is 12000x9000 = 108 megapixels, more than the limit of 100 "
+                                                  "megapixels; resize it first"),
+    ("bomb.png", png_header_only(20_000, 20_000), "bomb.png is too large to decode safely"),
+    ("big.png", b"\x89PNG" + bytes(widgets.MAX_UPLOAD_BYTES), "big.png is 20.0 MB, more than the upload limit of 20 "
+                                                               "MB; shrink it or save it as JPEG"),
+]
+
+
+@pytest.mark.parametrize(("name", "data", "message"), BAD_UPLOADS, ids=[case[0] for case in BAD_UPLOADS])
+def test_studio_bad_upload_is_a_status_line_naming_the_file(name, data, message):
     studio = widgets.studio(size=32, steps=2)
-    with pytest.raises(ImageError, match=r"notes\.png is not an image"):
-        studio.add_uploads("style", [("notes.png", b"these are not pixels")])
-    assert "notes.png" not in studio.style_dropdown.options
+    options, value = studio.style_dropdown.options, studio.style_dropdown.value
+    upload(studio.style_upload, name, data)  # through the widget, as the browser does: the observer must not raise
+    assert studio.status.value.startswith("Upload skipped: ") and message in studio.status.value
+    assert "Traceback" not in studio.status.value and "\n" not in studio.status.value
+    assert studio.style_dropdown.options == options and studio.style_dropdown.value == value
+    assert studio.add_uploads("style", [(name, data)]) == []  # called directly: the same, and nothing added
+    assert message in studio.status.value
+
+
+def test_studio_skips_a_bad_upload_and_keeps_a_good_one_of_the_same_batch():
+    studio = widgets.studio(size=32, steps=2)
+    added = studio.add_uploads("content", [("notes.png", b"text"), ("photo.png", PNG_BYTES)])
+    assert added == ["upload: photo.png"] and studio.content_dropdown.value == "upload: photo.png"
+    assert "notes.png is not an image" in studio.status.value
+
+
+def test_studio_upload_named_like_an_example_never_replaces_it():
+    studio = widgets.studio(size=32, steps=2)
+    example = studio.image("chelsea").clone()
+    for name in ("chelsea", "chelsea.png"):
+        upload(studio.content_upload, name, PNG_BYTES)
+        assert studio.content_dropdown.value == f"upload: {name}"
+    assert torch.equal(studio.image("chelsea"), example)  # the example is still the cat
+    assert studio.content_dropdown.options.count("chelsea") == 1
+    assert studio.image("upload: chelsea").shape == (1, 3, 30, 20)
+
+
+@pytest.mark.parametrize(("raw", "shown"), [
+    ("../../etc/passwd.png", "passwd.png"),
+    ("C:\\Users\\me\\photo.png", "photo.png"),
+    ("a\x00b<script>.png", "a_b_script_.png"),
+    ("  .hidden.png", "hidden.png"),
+    ("", "upload"),
+    ("x" * 300 + ".png", "x" * widgets.MAX_NAME_CHARS + ".png"),
+])
+def test_upload_names_are_sanitized(raw, shown):
+    assert widgets.upload_name(raw) == shown
+
+
+def test_studio_save_shortens_a_300_character_name_and_never_raises(tmp_path):
+    studio = widgets.studio(size=32, steps=2, folder=tmp_path / "outputs")
+    studio.add_uploads("content", [("n" * 300 + ".png", PNG_BYTES)])
+    studio.last_result = Result(image=picture(8, 8, 6), history={}, frames=[], seconds=0.0)
+    path = studio.save()
+    assert path is not None and path.is_file() and len(path.name) <= 2 * widgets.MAX_NAME_CHARS + 10
+    assert path.name == "n" * widgets.MAX_NAME_CHARS + "_swirls.png"
+    (tmp_path / "blocked").write_text("a file where the folder should be")
+    studio.folder = tmp_path / "blocked" / "outputs"
+    assert studio.save() is None  # the button's callback never raises
+    status = studio.status.value
+    assert status.startswith(f"Could not save into {studio.folder} (") and status.endswith("press Save again")
+    studio.save_button.click()
+    assert studio.status.value.startswith("Could not save into")
