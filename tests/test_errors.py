@@ -13,25 +13,14 @@ from PIL import Image
 import nst_helpers
 from nst_helpers import errors, transfer
 from nst_helpers.cli import build_parser, main
-from nst_helpers.errors import (
-    DownloadError,
-    ImageError,
-    ImageNotFoundError,
-    NSTError,
-    OutputPathError,
-    SettingsError,
-    SettingsTypeError,
-    WeightsError,
-)
+
+NSTError, SettingsError, ImageError, ImageNotFoundError = (errors.NSTError, errors.SettingsError, errors.ImageError,
+                                                           errors.ImageNotFoundError)
 
 FAMILY = [
-    (SettingsError, ValueError),
-    (SettingsTypeError, TypeError),
-    (ImageError, ValueError),
-    (ImageNotFoundError, FileNotFoundError),
-    (OutputPathError, ValueError),
-    (DownloadError, OSError),
-    (WeightsError, RuntimeError),
+    (errors.SettingsError, ValueError), (errors.SettingsTypeError, TypeError), (errors.ImageError, ValueError),
+    (errors.ImageNotFoundError, FileNotFoundError), (errors.OutputPathError, ValueError),
+    (errors.DownloadError, OSError), (errors.WeightsError, RuntimeError),
 ]
 
 
@@ -112,15 +101,19 @@ def no_loading(monkeypatch):
         monkeypatch.setattr(transfer, name, loaded)
 
 
-@pytest.mark.parametrize(("flags", "message"), [
-    (["--device", "foo"], "error: device='foo' is not available here; choose one of: "),
-    (["--style-weight", "nan"], "error: style_weight must be a finite number, got nan"),
-    (["--size", "0"], "error: size must be at least 1, got 0"),
-    (["-o", "http://x/y.png"], "error: cannot save to http://x/y.png: results are written to local files"),
-    (["-o", "result.gif"], "error: cannot save result.gif: unknown suffix '.gif'"),
-])
-def test_bad_input_is_one_error_line_and_status_2_before_anything_loads(tmp_path, capsys, no_loading, flags,
-                                                                        message, monkeypatch):
+BAD_FLAGS = {  # flags -> the start of the one error line
+    "--device foo": "error: device='foo' is not available here; choose one of: ",
+    "--style-weight nan": "error: style_weight must be a finite number, got nan",
+    "--size 0": "error: size must be at least 1, got 0",
+    "-o http://x/y.png": "error: cannot save to http://x/y.png: results are written to local files",
+    "-o result.gif": "error: cannot save result.gif: unknown suffix '.gif'",
+}
+
+
+@pytest.mark.parametrize("text", BAD_FLAGS)
+def test_bad_input_is_one_error_line_and_status_2_before_anything_loads(tmp_path, capsys, no_loading, text,
+                                                                        monkeypatch):
+    flags, message = text.split(), BAD_FLAGS[text]
     monkeypatch.chdir(tmp_path)
     content, style = _write_png(tmp_path / "content.png", 0), _write_png(tmp_path / "style.png", 1)
     start = time.perf_counter()

@@ -558,9 +558,14 @@ def test_item07_a_size_too_large_for_the_memory_is_one_line(flags, tmp_path, cap
 BEFORE_THE_RUN = "Interrupted before the run started: nothing was saved."
 
 
+def _default_sigint() -> None:
+    """In the child: Ctrl-C's default handling, as in a terminal (a job started in the background ignores it)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_cli(args: list[str], cwd: Path) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "nst_helpers", *args], cwd=cwd, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint)
 
 
 def interrupt(process: subprocess.Popen) -> tuple[str, str]:
