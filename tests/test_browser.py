@@ -140,7 +140,7 @@ def test_loss_lab_runs_in_jupyterlab(jupyterlab, tmp_path):
 
             status = lab.locator(".nst-status").inner_text()
             after = page.evaluate(IMAGE_DIGEST)
-            checked = page.evaluate(EXECUTE, "print(lab.ratio_slider.value, lab.last_settings['style_weight'], "
+            checked = page.evaluate(EXECUTE, "print(lab.ratio_slider.value, lab.last_settings.style_weight, "
                                              "lab.runs, lab.last_result.steps_done)")
             screenshot = tmp_path / "loss_lab.png"
             lab.locator("img.nst-result").scroll_into_view_if_needed()
