@@ -17,7 +17,8 @@ from .images import tensor_to_pil
 
 
 def _finish(fig: Figure) -> Figure:
-    fig.tight_layout()
+    if fig.get_layout_engine() is None:  # constrained layouts place titles and colour bars themselves
+        fig.tight_layout()
     plt.close(fig)
     return fig
 
@@ -29,7 +30,8 @@ def feature_maps(
     maps = features.detach().float().cpu()[0]
     indices = list(range(min(channels, maps.shape[0]))) if isinstance(channels, int) else list(channels)
     nrows = -(-len(indices) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(1.6 * ncols, 1.6 * nrows + 0.4), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(1.6 * ncols, 1.7 * nrows + 0.4), squeeze=False,
+                             layout="constrained")  # each row's titles clear of the row above
     for ax in axes.flat:
         ax.axis("off")
     for ax, index in zip(axes.flat, indices, strict=False):
@@ -40,17 +42,44 @@ def feature_maps(
     return _finish(fig)
 
 
-def gram_heatmap(gram: torch.Tensor, *, title: str = "Gram matrix", max_channels: int | None = 64) -> Figure:
-    """A (N, N) or (1, N, N) Gram matrix as a heatmap (first ``max_channels`` channels) with a colour bar."""
+def _gram_array(gram: torch.Tensor, max_channels: int | None) -> tuple[np.ndarray, str]:
+    """The matrix to draw and the words for which channels it holds ("channels 0-63 of 512")."""
     matrix = gram.detach().float().cpu().reshape(gram.shape[-2:]).numpy()
-    if max_channels:
-        matrix = matrix[:max_channels, :max_channels]
+    total = matrix.shape[0]
+    if max_channels and total > max_channels:
+        return matrix[:max_channels, :max_channels], f"channels 0–{max_channels - 1} of {total}"
+    return matrix, f"all {total} channels"
+
+
+def gram_heatmap(
+    gram: torch.Tensor, *, title: str = "Gram matrix", max_channels: int | None = 64, vmax: float | None = None
+) -> Figure:
+    """A (N, N) or (1, N, N) Gram matrix as a heatmap (first ``max_channels`` channels, said on the axes) with a
+    colour bar from 0 (or the smallest value) to ``vmax`` (default: its largest value)."""
+    matrix, shown = _gram_array(gram, max_channels)
     fig, ax = plt.subplots(figsize=(4.2, 3.6))
-    shown = ax.imshow(matrix, cmap="magma")
-    fig.colorbar(shown, ax=ax, fraction=0.046)
+    image = ax.imshow(matrix, cmap="magma", vmin=min(0.0, float(matrix.min())), vmax=vmax)
+    fig.colorbar(image, ax=ax, fraction=0.046).set_label("G[i, j]")
     ax.set_title(title)
-    ax.set_xlabel("channel j")
+    ax.set_xlabel(f"channel j ({shown})")
     ax.set_ylabel("channel i")
+    return _finish(fig)
+
+
+def gram_heatmaps(grams: Mapping[str, torch.Tensor], *, layer: str, max_channels: int | None = 64) -> Figure:
+    """Several Gram matrices of one layer side by side on one colour scale, so their values can be compared."""
+    arrays = {title: _gram_array(gram, max_channels) for title, gram in grams.items()}
+    low = min(0.0, *(float(matrix.min()) for matrix, _ in arrays.values()))
+    high = max(float(matrix.max()) for matrix, _ in arrays.values())
+    fig, axes = plt.subplots(1, len(arrays), figsize=(3.4 * len(arrays) + 1.0, 3.6), squeeze=False,
+                             layout="constrained")
+    for ax, (title, (matrix, shown)) in zip(axes[0], arrays.items(), strict=True):
+        image = ax.imshow(matrix, cmap="magma", vmin=low, vmax=high)
+        ax.set_title(title)
+        ax.set_xlabel(f"channel j ({shown})", fontsize=8)
+        ax.set_ylabel("channel i", fontsize=8)
+    fig.suptitle(f"Gram matrices of {layer}, on one colour scale", fontsize=10)
+    fig.colorbar(image, ax=list(axes[0]), fraction=0.046, pad=0.04).set_label("G[i, j]")
     return _finish(fig)
 
 

@@ -3,82 +3,102 @@
 - :func:`feature_map_explorer` (notebook 01): pick an image, a layer and a channel, or a page of 16 channels.
 - :func:`style_layer_explorer` (notebook 03): choose the style layers and their weights, synthesize a texture, and
   compare Gram matrices.
-- :func:`loss_lab` (notebook 04): the content/style ratio, TV weight, steps, init and optimizer, with a live image
-  and loss plot.
-- :func:`studio` (notebook 05): examples or your own uploaded images, the main settings, Run and Save.
+- :func:`loss_lab` (notebook 04): the content/style ratio, TV weight, size, steps, init and optimizer, with a live
+  image and loss plot.
+- :func:`studio` (notebook 05): examples or your own uploaded images, the main settings, Run, Stop and Save.
 
 Each experiment is a ``VBox`` whose controls are attributes, so code can drive it like a learner does: set
 ``lab.steps_slider.value = 20``, then call ``lab.run_button.click()``. Only a button starts an optimization. It runs
-in the kernel while the widgets update, so the notebook's stop button ends it, and the best image so far is kept.
-Whatever a callback prints, warns or raises appears in the experiment's ``output`` area instead of being lost.
+in the kernel while the widgets update; the experiment's Stop button or the notebook's stop button ends it, and the
+best image so far is kept. What they share (status line, estimate, first view) is in :mod:`nst_helpers.experiment`.
 """
 
 from __future__ import annotations
 
 import base64
 import html
-import io
 import math
 import re
-import signal
-import threading
-import time
-import warnings
-from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import ipywidgets as widgets
-import numpy as np
 import torch
-from IPython import get_ipython
 from matplotlib.figure import Figure
 
 from .config import get_profile
 from .data import load_example
-from .errors import ImageError, NSTError
+from .errors import ImageError, NSTError, SettingsError
+from .experiment import (
+    Experiment,
+    FirstView,
+    call_interruptibly,
+    choice_buttons,
+    image_widget,
+    loss_figure,
+    png_bytes,
+    preview_figure,
+    show_png,
+    status_html,
+    tagged,
+    wrapping_row,
+)
 from .images import load_image, load_image_bytes, resize_longest_side, save_image, tensor_to_pil
 from .losses import gram_matrix
 from .optimize import Callback, Result
-from .plots import feature_maps, gram_heatmap
+from .plots import feature_maps, gram_heatmaps
 from .settings import INITS, OPTIMIZERS, StyleSettings
-from .transfer import TEXTURE, planned_steps, stylize, synthesize_texture
+from .transfer import TEXTURE, stylize, synthesize_texture
 from .vgg import LAYER_NAMES, STYLE_LAYERS, load_vgg
+
+__all__ = [
+    "Experiment",
+    "FeatureMapExplorer",
+    "LossLab",
+    "Studio",
+    "StyleLayerExplorer",
+    "call_interruptibly",
+    "feature_map_explorer",
+    "file_stem",
+    "loss_figure",
+    "loss_lab",
+    "png_bytes",
+    "studio",
+    "style_layer_explorer",
+    "upload_name",
+    "uploaded_files",
+]
 
 PAGE = 16  # channels on one page of the feature map explorer
 MAX_UPLOAD_BYTES = 20 * 2**20  # larger uploads are refused before decoding; images.MAX_PIXELS limits the pixels
 UPLOAD_PREFIX = "upload: "  # uploads are offered as "upload: NAME", apart from the shipped examples
 MAX_NAME_CHARS = 60  # of an upload's name as shown, and of each part of a saved file's name
-UPDATES_PER_RUN = 20  # how often a run refreshes its image and loss plot
+ROW = widgets.Layout(width="480px", max_width="100%")  # a slider on its own row: room for its track and readout
 
 
-def png_bytes(image: torch.Tensor | Figure, dpi: int = 80) -> bytes:
-    """An image tensor (1, 3, H, W) or a matplotlib figure as PNG bytes, the value an ``ipywidgets.Image`` shows."""
-    buffer = io.BytesIO()
-    if isinstance(image, Figure):
-        image.savefig(buffer, format="png", dpi=dpi)
-    else:
-        tensor_to_pil(image).save(buffer, format="PNG")
-    return buffer.getvalue()
+def _weight_slider(description: str, default: float, decades: int = 3) -> widgets.FloatLogSlider:
+    """A log-scale slider spanning ``decades`` powers of ten either side of ``default``."""
+    centre = math.log10(default)
+    return widgets.FloatLogSlider(
+        value=default, base=10, min=centre - decades, max=centre + decades, step=0.25, description=description,
+        readout_format=".2g", continuous_update=False, style={"description_width": "150px"}, layout=ROW,
+    )
 
 
-def loss_figure(steps: Sequence[int], losses: Mapping[str, Sequence[float]]) -> Figure:
-    """Each weighted loss term against the step, on a log scale (terms that stay at zero are left out)."""
-    figure = Figure(figsize=(4.2, 2.8))
-    ax = figure.subplots()
-    for name, values in losses.items():
-        values = np.asarray(values, dtype=float)
-        if (values > 0).any():
-            ax.plot(steps, np.where(values > 0, values, np.nan), label=name, marker="." if len(steps) < 30 else "")
-    ax.set_yscale("log")
-    ax.set_xlabel("step")
-    ax.set_ylabel("weighted loss")
-    ax.grid(alpha=0.3)
-    if ax.lines:
-        ax.legend(fontsize=8)
-    figure.tight_layout()
-    return figure
+def _int_slider(description: str, value: int, low: int, high: int, step: int = 1) -> widgets.IntSlider:
+    return widgets.IntSlider(value=value, min=low, max=max(high, value), step=step, description=description,
+                             continuous_update=False, style={"description_width": "150px"}, layout=ROW)
+
+
+def _size_slider(size: int) -> widgets.IntSlider:
+    """The result's longest side in pixels, in steps of 32."""
+    return _int_slider("size (px)", size, 32, 1024, 32)
+
+
+def _steps_slider(steps: int) -> widgets.IntSlider:
+    """Room for a visible result even from the tiny profile's handful of steps."""
+    return _int_slider("steps", steps, 1, max(4 * steps, 100))
 
 
 def uploaded_files(upload: widgets.FileUpload | Mapping | Sequence) -> list[tuple[str, bytes]]:
@@ -93,243 +113,100 @@ def uploaded_files(upload: widgets.FileUpload | Mapping | Sequence) -> list[tupl
     return [(item["name"], bytes(item["content"])) for item in value]
 
 
-def _sent_at() -> float | None:
-    """When the browser sent the widget event being handled (the time stamp in its message header), in seconds.
-
-    ``None`` outside a kernel, or with a kernel too old to say (ipykernel < 6).
-    """
-    kernel = getattr(get_ipython(), "kernel", None)
-    parent = kernel.get_parent() if hasattr(kernel, "get_parent") else None
-    date = (parent or {}).get("header", {}).get("date")
-    return date.timestamp() if isinstance(date, datetime) else None
-
-
-def call_interruptibly(function: Callable[[], Any]) -> None:
-    """Call ``function`` where the notebook's stop button can interrupt it.
-
-    The stop button sends SIGINT, which Python turns into ``KeyboardInterrupt`` on the main thread only. JupyterLab
-    4.6 with ipykernel 7 handles widget events on another thread (a kernel "subshell"), so from there the call is
-    handed to the kernel's main thread, with Python's usual SIGINT handler while it runs.
-    """
-    kernel = getattr(get_ipython(), "kernel", None)
-    if threading.current_thread() is threading.main_thread() or not hasattr(kernel, "io_loop"):
-        function()
-        return
-
-    def on_main_thread() -> None:
-        previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-        try:
-            function()
-        finally:
-            signal.signal(signal.SIGINT, previous)
-
-    kernel.io_loop.add_callback(on_main_thread)
-
-
-def _weight_slider(description: str, default: float, decades: int = 3) -> widgets.FloatLogSlider:
-    """A log-scale slider spanning ``decades`` powers of ten either side of ``default``."""
-    centre = math.log10(default)
-    return widgets.FloatLogSlider(
-        value=default, base=10, min=centre - decades, max=centre + decades, step=0.25, description=description,
-        readout_format=".3g", continuous_update=False, style={"description_width": "initial"},
-    )
-
-
-def _tagged(widget: widgets.DOMWidget, css_class: str) -> widgets.DOMWidget:
-    """Give ``widget`` a stable CSS class, so the browser test (and custom styles) can find it."""
-    widget.add_class(css_class)
-    return widget
-
-
-class Experiment(widgets.VBox):
-    """What every optimizing experiment shares: Run button, progress bar, status, live image, loss plot, output.
-
-    Subclasses say which settings the controls ask for (:meth:`settings`) and how to optimize with them
-    (:meth:`_optimize`). After a run, ``last_result`` is its :class:`~nst_helpers.Result` and ``last_settings`` the
-    settings the optimizer really used (``last_result.settings``); ``runs`` counts the runs started.
-
-    A second click during a run must not start a second run. The button is disabled while a run goes, but a click
-    made before the browser heard of that can wait in the kernel's queue until the run ends. So the browser's time
-    stamp on each click is compared with the span of the last run, measured from its own click.
-    """
-
-    def __init__(self, controls: Sequence[widgets.Widget], *, image_width: int = 256) -> None:
-        self.run_button = _tagged(widgets.Button(description="Run", button_style="primary", icon="play"), "nst-run")
-        self.progress = _tagged(widgets.IntProgress(value=0, min=0, max=1, description="steps"), "nst-progress")
-        self.status = _tagged(widgets.Label("Choose the settings, then press Run."), "nst-status")
-        self.image_widget = _tagged(widgets.Image(format="png", width=str(image_width)), "nst-result")
-        self.loss_widget = _tagged(widgets.Image(value=png_bytes(loss_figure([], {})), format="png", width="360"),
-                                   "nst-loss-plot")
-        self.output = _tagged(widgets.Output(), "nst-output")
-        self.last_result: Result | None = None
-        self.last_settings: StyleSettings | None = None
-        self.runs = 0
-        self._running = False
-        self._click: tuple[float, float] | None = None  # (browser time stamp, time.monotonic()) of the run's click
-        self._busy_until = -math.inf  # browser time at which the last run started by a click ended
-        self._steps: list[int] = []
-        self._losses: dict[str, list[float]] = {}
-        self.run_button.on_click(self._clicked)
-        super().__init__(children=[
-            *controls,
-            widgets.HBox([self.run_button, self.progress, self.status]),
-            widgets.HBox([self.image_widget, self.loss_widget]),
-            self.output,
-        ])
-
-    def settings(self) -> StyleSettings:
-        """The settings the controls ask for."""
-        raise NotImplementedError
-
-    def _optimize(self, settings: StyleSettings, callback: Callback, every: int) -> Result:
-        raise NotImplementedError
-
-    def planned_steps(self, settings: StyleSettings) -> int:
-        """Steps of a stylization at every scale (large results start at half size with a quarter of the steps)."""
-        return planned_steps(settings)
-
-    def _clicked(self, _button: widgets.Button) -> None:
-        sent = _sent_at()
-        if self._running or (sent is not None and sent < self._busy_until):
-            note = " (A click made during the run was ignored.)"
-            self.status.value = self.status.value.replace(note, "") + note
-            return
-        self._running = True  # claimed now: the run itself may start a moment later, on the kernel's main thread
-        self._click = (sent, time.monotonic()) if sent is not None else None
-        call_interruptibly(self._run)
-
-    def run(self) -> Result | None:
-        """Optimize with the current settings and show the result; ignored (and said so) while a run is going."""
-        if self._running:
-            self.status.value = "Already running: wait for this run to end, or press the notebook's stop button."
-            return None
-        self._running = True
-        return self._run()
-
-    def _run(self) -> Result | None:
-        self.run_button.disabled = True
-        self.runs += 1
-        result = None
-        try:
-            with self.output:
-                self.output.clear_output()
-                settings = self.settings()
-                self.progress.max, self.progress.value = self.planned_steps(settings), 0
-                self._steps, self._losses = [], {}
-                self.status.value = "Running… (the notebook's stop button ends the run and keeps the best image)"
-                every = max(1, self.progress.max // UPDATES_PER_RUN)
-                with warnings.catch_warnings(record=True) as caught:
-                    warnings.simplefilter("always")
-                    result = self._optimize(settings, self._show_progress, every)
-                if caught:  # shown by the widget itself, since a stream written after an interrupt can be lost
-                    self.output.append_stderr("".join(f"{w.category.__name__}: {w.message}\n" for w in caught))
-        finally:
-            if self._click:
-                sent, handled = self._click
-                self._busy_until, self._click = sent + time.monotonic() - handled, None
-            self._running, self.run_button.disabled = False, False
-        if result is None:  # in a notebook the output area shows the error
-            self.status.value = "No result: see the message below."
-            return None
-        self._show_result(result)
-        return result
-
-    def _show_progress(self, step: int, image: torch.Tensor, losses: dict[str, float]) -> None:
-        """Called by the optimizer every few steps: move the bar, show the current image and the losses so far."""
-        self.progress.value = step
-        self._steps.append(step)
-        for name, value in losses.items():
-            self._losses.setdefault(name, []).append(value)
-        self.image_widget.value = png_bytes(image.clamp(0, 1))
-        self.loss_widget.value = png_bytes(loss_figure(self._steps, self._losses))
-        self.status.value = f"step {step} of {self.progress.max}: loss {losses['total']:.4g}"
-
-    def _show_result(self, result: Result) -> None:
-        self.last_result, self.last_settings = result, result.settings
-        self.progress.value = result.steps_done
-        self.image_widget.value = png_bytes(result.image)
-        if result.history:
-            self.loss_widget.value = png_bytes(loss_figure(range(1, result.steps_done + 1), result.history))
-        if result.interrupted:
-            self.status.value = (f"Stopped after {result.steps_done} steps: kept the best image "
-                                 f"(loss {result.final_loss:.4g}).")
-        elif result.stopped_reason:
-            self.status.value = f"Stopped early ({result.stopped_reason}): showing the last good image."
-        else:
-            self.status.value = (f"Done: {result.steps_done} steps in {result.seconds:.1f} s, "
-                                 f"loss {result.final_loss:.4g}.")
+def clear_upload(upload: widgets.FileUpload) -> None:
+    """Empty a ``FileUpload`` so its button's count says 0 again (the files went into the dropdown, or were refused)."""
+    if isinstance(upload.value, Mapping):  # ipywidgets 7 counts in _counter and keeps the files in data
+        upload.metadata, upload.data = [], []
+        upload._counter = 0
+    else:
+        upload.value = ()
 
 
 class LossLab(Experiment):
-    """Notebook 04: how the content/style ratio, TV weight, steps, init and optimizer change a stylization."""
+    """Notebook 04: how the content/style ratio, TV weight, size, steps, init and optimizer change a stylization."""
+
+    name = "Loss lab"
 
     def __init__(self, content: Any, style: Any, *, size: int, steps: int, weights: str = "original") -> None:
         self.content, self.style = load_image(content), load_image(style)
-        self.size, self.weights = size, weights
         defaults = StyleSettings()
         default_ratio = defaults.content_weight / defaults.style_weight
-        self.ratio_slider = _tagged(_weight_slider("content/style ratio α/β", default_ratio), "nst-ratio-slider")
-        self.tv_slider = _tagged(_weight_slider("TV weight", defaults.tv_weight), "nst-tv-slider")
-        self.steps_slider = _tagged(
-            widgets.IntSlider(value=steps, min=1, max=4 * steps, description="steps", continuous_update=False),
-            "nst-steps-slider",
-        )
-        buttons = {"button_width": "90px"}
-        self.init_buttons = widgets.ToggleButtons(options=INITS, value="content", description="init", style=buttons)
-        self.optimizer_buttons = widgets.ToggleButtons(options=OPTIMIZERS, value="lbfgs", description="optimizer",
-                                                       style=buttons)
-        super().__init__([
-            widgets.HBox([self.ratio_slider, self.tv_slider]),
-            widgets.HBox([self.steps_slider, self.init_buttons, self.optimizer_buttons]),
-        ])
-        self.image_widget.value = png_bytes(resize_longest_side(self.content, size))  # until the first run
+        self.ratio_slider = tagged(_weight_slider("content/style ratio α/β", default_ratio), "nst-ratio-slider")
+        self.tv_slider = tagged(_weight_slider("TV weight", defaults.tv_weight), "nst-tv-slider")
+        self.size_slider = tagged(_size_slider(size), "nst-size-slider")
+        self.steps_slider = tagged(_steps_slider(steps), "nst-steps-slider")
+        self.init_buttons = choice_buttons(INITS, "content", "init")
+        self.optimizer_buttons = choice_buttons(OPTIMIZERS, "lbfgs", "optimizer")
+        controls = [self.ratio_slider, self.tv_slider, self.size_slider, self.steps_slider,
+                    wrapping_row([self.init_buttons, self.optimizer_buttons])]
+        super().__init__(controls, weights=weights)
+        show_png(self.image_widget, png_bytes(resize_longest_side(self.content, size)))  # until the first run
+        self.watch(self.size_slider, self.steps_slider, self.optimizer_buttons)
+
+    @property
+    def size(self) -> int:
+        return self.size_slider.value
 
     def settings(self) -> StyleSettings:
         return StyleSettings(
             style_weight=StyleSettings().content_weight / self.ratio_slider.value, tv_weight=self.tv_slider.value,
             steps=self.steps_slider.value, init=self.init_buttons.value, optimizer=self.optimizer_buttons.value,
-            size=self.size, weights=self.weights,
+            size=self.size_slider.value, weights=self.weights,
         )
 
     def _optimize(self, settings: StyleSettings, callback: Callback, every: int) -> Result:
         return stylize(self.content, self.style, settings, progress=False, callback=callback, every=every)
 
+    def preview(self) -> bytes:
+        return preview_figure([("content", self.content), ("style", self.style)], self.name)
+
 
 class StyleLayerExplorer(Experiment):
     """Notebook 03: which layers' Gram matrices, with which weights, make a texture; and what a Gram matrix shows."""
 
+    name = "Style-layer explorer"
+    loss_terms = ("style",)  # the range penalty is notebook 04's subject
+
     def __init__(
         self, style: Any, *, size: int, steps: int, layers: Sequence[str] = STYLE_LAYERS, weights: str = "original"
     ) -> None:
-        self.style = resize_longest_side(load_image(style), size)
-        self.size, self.weights = size, weights
+        self.style_image = load_image(style)
         self.model = load_vgg(weights)
-        self.layer_checkboxes = {name: widgets.Checkbox(value=True, description=name, indent=False) for name in layers}
+        self.layer_checkboxes = {name: widgets.Checkbox(value=True, description=name, indent=False,
+                                                        layout=widgets.Layout(width="90px")) for name in layers}
         self.weight_sliders = {
             name: widgets.FloatSlider(value=1.0, min=0.0, max=4.0, step=0.1, description="weight",
                                       continuous_update=False)
             for name in layers
         }
-        self.steps_slider = widgets.IntSlider(value=steps, min=1, max=4 * steps, description="steps",
-                                              continuous_update=False)
+        self.size_slider = tagged(_size_slider(size), "nst-size-slider")
+        self.steps_slider = tagged(_steps_slider(steps), "nst-steps-slider")
         self.gram_dropdown = widgets.Dropdown(options=list(layers), value=layers[-1], description="Gram of")
-        self.gram_widgets = [widgets.Image(format="png", width="280") for _ in range(2)]
+        self.gram_widget = image_widget("nst-gram")
         rows = [widgets.HBox([self.layer_checkboxes[name], self.weight_sliders[name]]) for name in layers]
-        super().__init__([*rows, self.steps_slider])
-        self.children = [*self.children, self.gram_dropdown, widgets.HBox(self.gram_widgets)]
+        super().__init__([*rows, self.size_slider, self.steps_slider], weights=weights)
+        self.children = [*self.children, self.gram_dropdown, self.gram_widget]
         self.gram_dropdown.observe(lambda _change: self.show_grams(), names="value")
+        self.watch(self.size_slider, self.steps_slider, *self.layer_checkboxes.values(), *self.weight_sliders.values())
         self.show_grams()
+
+    @property
+    def style(self) -> torch.Tensor:
+        """The style image at the chosen size."""
+        return resize_longest_side(self.style_image, self.size_slider.value)
 
     def settings(self) -> StyleSettings:
         layers = {
             name: slider.value for name, slider in self.weight_sliders.items()
             if self.layer_checkboxes[name].value and slider.value > 0
         }
+        if not layers:
+            raise SettingsError("No style layer is ticked with a weight above 0: tick at least one, then press Run.")
         return StyleSettings(**{**TEXTURE, "style_layers": layers, "steps": self.steps_slider.value,
-                                "size": self.size, "weights": self.weights})
+                                "size": self.size_slider.value, "weights": self.weights})
 
-    def planned_steps(self, settings: StyleSettings) -> int:
-        return settings.steps  # a texture runs one scale
+    def scales(self, settings: StyleSettings) -> list[tuple[int, int]]:
+        return [(settings.size, settings.steps)]  # a texture runs one scale, at its own size
 
     def _optimize(self, settings: StyleSettings, callback: Callback, every: int) -> Result:
         return synthesize_texture(self.style, settings.style_layers, settings, progress=False, callback=callback,
@@ -339,52 +216,63 @@ class StyleLayerExplorer(Experiment):
         super()._show_result(result)
         self.show_grams()
 
-    def show_grams(self) -> None:
-        """Heatmaps of the chosen layer's Gram matrix: the style image's, and the last texture's once there is one."""
+    def grams(self) -> dict[str, torch.Tensor]:
+        """The chosen layer's Gram matrix of the style image, and of the last texture once there is one."""
         layer = self.gram_dropdown.value
-        with self.output, torch.no_grad():
-            pairs = [("style", self.style)] + ([("texture", self.last_result.image)] if self.last_result else [])
-            for widget, (title, image) in zip(self.gram_widgets, pairs, strict=False):
-                gram = gram_matrix(self.model(image, [layer])[layer])
-                widget.value = png_bytes(gram_heatmap(gram, title=f"{title}: Gram of {layer}"))
+        images = {"style": self.style, **({"texture": self.last_result.image} if self.last_result else {})}
+        with torch.no_grad():
+            return {title: gram_matrix(self.model(image, [layer])[layer]) for title, image in images.items()}
+
+    def show_grams(self) -> None:
+        """Heatmaps of the chosen layer's Gram matrices on one colour scale, so they can be compared."""
+        show_png(self.gram_widget, png_bytes(self._gram_figure()))
+
+    def _gram_figure(self) -> Figure:
+        return gram_heatmaps(self.grams(), layer=self.gram_dropdown.value)
+
+    def preview(self) -> bytes:
+        gram = self.grams()["style"][0, :64, :64].float().numpy()
+        return preview_figure([("style image", self.style),
+                               (f"its Gram matrix at {self.gram_dropdown.value}", gram)], self.name)
 
 
 class Studio(Experiment):
     """Notebook 05: stylize examples or your own photos, then save the result and download it."""
+
+    name = "Studio"
 
     def __init__(
         self, *, contents: Sequence[str], styles: Sequence[str], size: int, steps: int, weights: str = "original",
         folder: str | Path = "outputs",
     ) -> None:
         self.images: dict[str, torch.Tensor] = {}  # choice -> image; examples are loaded on first use
-        self.weights, self.folder = weights, Path(folder)
-        self.content_dropdown = widgets.Dropdown(options=list(contents), description="content")
-        self.style_dropdown = widgets.Dropdown(options=list(styles), description="style")
-        self.content_upload = widgets.FileUpload(accept="image/*", multiple=False, description="Your content")
-        self.style_upload = widgets.FileUpload(accept="image/*", multiple=False, description="Your style")
-        self.previews = {"content": widgets.Image(format="png", width="160"),
-                         "style": widgets.Image(format="png", width="160")}
+        self.folder = Path(folder)
+        self.dropdowns = {"content": widgets.Dropdown(options=list(contents), description="content"),
+                          "style": widgets.Dropdown(options=list(styles), description="style")}
+        self.content_dropdown, self.style_dropdown = self.dropdowns["content"], self.dropdowns["style"]
+        self.uploads = {role: tagged(widgets.FileUpload(accept="image/*", multiple=False, description=f"Your {role}"),
+                                     f"nst-{role}-upload") for role in self.dropdowns}
+        self.content_upload, self.style_upload = self.uploads["content"], self.uploads["style"]
+        self.previews = {role: image_widget(f"nst-{role}-preview", 160) for role in self.dropdowns}
+        self.shown = {role: "" for role in self.dropdowns}  # the last choice whose image could be loaded
         defaults = StyleSettings()
         self.ratio_slider = _weight_slider("content/style ratio α/β", defaults.content_weight / defaults.style_weight)
-        self.size_slider = widgets.IntSlider(value=size, min=32, max=max(1024, size), step=32, description="size",
-                                             continuous_update=False)
-        self.steps_slider = widgets.IntSlider(value=steps, min=1, max=4 * steps, description="steps",
-                                              continuous_update=False)
+        self.size_slider = tagged(_size_slider(size), "nst-size-slider")
+        self.steps_slider = tagged(_steps_slider(steps), "nst-steps-slider")
         self.save_button = widgets.Button(description="Save", icon="download", disabled=True)
         self.download = widgets.HTML()
-        columns = [
-            widgets.VBox([self.content_dropdown, self.content_upload, self.previews["content"]]),
-            widgets.VBox([self.style_dropdown, self.style_upload, self.previews["style"]]),
-        ]
-        settings = widgets.HBox([self.size_slider, self.steps_slider])
-        super().__init__([widgets.HBox(columns), self.ratio_slider, settings], image_width=384)
+        columns = [widgets.VBox([self.dropdowns[role], self.uploads[role], self.previews[role]])
+                   for role in self.dropdowns]
+        controls = [wrapping_row(columns), self.ratio_slider, self.size_slider, self.steps_slider]
+        super().__init__(controls, weights=weights, image_width=320)
         self.children = [*self.children, widgets.HBox([self.save_button, self.download])]
-        for role, dropdown, upload in (("content", self.content_dropdown, self.content_upload),
-                                       ("style", self.style_dropdown, self.style_upload)):
-            dropdown.observe(lambda change, role=role: self._show_preview(role, change["new"]), names="value")
-            upload.observe(lambda _change, role=role, upload=upload: self.add_uploads(role, upload), names="value")
-            self._show_preview(role, dropdown.value)
+        for role in self.dropdowns:
+            self.dropdowns[role].observe(lambda change, role=role: self.choose(role, change["new"]), names="value")
+            self.uploads[role].observe(lambda _change, role=role: self.add_uploads(role, self.uploads[role]),
+                                       names="value")
+            self.choose(role, self.dropdowns[role].value)
         self.save_button.on_click(lambda _button: self.save())
+        self.watch(self.size_slider, self.steps_slider)
 
     def image(self, choice: str) -> torch.Tensor:
         """The image behind a dropdown choice: an upload, or an example loaded (and remembered) on first use."""
@@ -392,15 +280,36 @@ class Studio(Experiment):
             self.images[choice] = load_example(choice, max_size=self.size_slider.max)
         return self.images[choice]
 
+    def choose(self, role: str, choice: str) -> bool:
+        """Show ``choice`` as the ``role`` image; if it cannot be loaded, go back to the last good one and say why."""
+        if choice == self.shown[role]:
+            return True
+        try:
+            if choice not in self.images:
+                self.say(f"Loading {choice}…")
+            image = self.image(choice)
+        except NSTError as error:  # e.g. a classic painting while offline
+            self.say(f"Cannot use {choice}: {error}")
+            if self.shown[role]:
+                self.dropdowns[role].value = self.shown[role]  # observed: shown[role] loads at once, from memory
+            return False
+        self.shown[role] = choice
+        show_png(self.previews[role], png_bytes(resize_longest_side(image, 160)))
+        if self.status_text.startswith("Loading"):
+            self.say(f"{role.capitalize()}: {choice}. Press Run to stylize.")
+        return True
+
     def add_uploads(self, role: str, upload: widgets.FileUpload | Sequence[tuple[str, bytes]]) -> list[str]:
         """Load uploaded files and offer them (selected) as ``role`` ("content" or "style") choices; return those.
 
         Each upload is offered as ``"upload: NAME"`` (NAME cleaned of folders and odd characters), so it never hides
         or replaces a shipped example of the same name. A file that is too big or cannot be read is skipped, and the
-        status line says which and what to do: a widget callback must never end in a traceback.
+        status line says which and what to do: a widget callback must never end in a traceback. The upload button
+        is emptied afterwards, so its count never claims a file that was refused.
         """
-        dropdown = self.content_dropdown if role == "content" else self.style_dropdown
         files = uploaded_files(upload) if isinstance(upload, widgets.FileUpload) else upload
+        if not files:  # the upload button being emptied
+            return []
         added, problems = [], []
         for raw_name, data in files:
             name = upload_name(raw_name)
@@ -414,15 +323,19 @@ class Studio(Experiment):
                 continue
             choice = UPLOAD_PREFIX + name
             self.images[choice] = image
+            self.shown[role] = ""  # a new upload under an old name is shown afresh
+            dropdown = self.dropdowns[role]
             if choice not in dropdown.options:
                 dropdown.options = [*dropdown.options, choice]
             dropdown.value = choice
-            self._show_preview(role, choice)
+            self.choose(role, choice)
             added.append(choice)
         if problems:
-            self.status.value = "Upload skipped: " + " | ".join(problems)
+            self.say("Upload skipped: " + " | ".join(problems))
         elif added:
-            self.status.value = f"Uploaded {', '.join(added)}."
+            self.say(f"Uploaded {', '.join(added)}.")
+        if isinstance(upload, widgets.FileUpload):
+            clear_upload(upload)
         return added
 
     def _load_upload(self, name: str, data: bytes) -> torch.Tensor:
@@ -431,19 +344,12 @@ class Studio(Experiment):
                              f"{MAX_UPLOAD_BYTES / 2**20:g} MB; shrink it or save it as JPEG, then upload it again")
         return load_image_bytes(data, name, max_size=self.size_slider.max)
 
-    def _show_preview(self, role: str, choice: str) -> None:
-        try:
-            self.previews[role].value = png_bytes(resize_longest_side(self.image(choice), 160))
-        except NSTError as error:  # e.g. a classic painting while offline
-            self.previews[role].value = b""
-            self.status.value = f"Cannot show {choice}: {error}"
-
     def settings(self) -> StyleSettings:
         return StyleSettings(style_weight=StyleSettings().content_weight / self.ratio_slider.value,
                              size=self.size_slider.value, steps=self.steps_slider.value, weights=self.weights)
 
     def _optimize(self, settings: StyleSettings, callback: Callback, every: int) -> Result:
-        content, style = self.image(self.content_dropdown.value), self.image(self.style_dropdown.value)
+        content, style = self.image(self.shown["content"]), self.image(self.shown["style"])
         return stylize(content, style, settings, progress=False, callback=callback, every=every)
 
     def _show_result(self, result: Result) -> None:
@@ -451,13 +357,17 @@ class Studio(Experiment):
         self.save_button.disabled = False
         self.download.value = ""
 
+    def preview(self) -> bytes:
+        panels = [(f"{role}: {choice}", self.image(choice)) for role, choice in self.shown.items() if choice]
+        return preview_figure(panels or [("content", torch.zeros(1, 3, 8, 8))], self.name)
+
     def save(self) -> Path | None:
         """Write the last result as a PNG into ``folder`` (never overwriting a file) and offer it for download.
 
         Never raises: a problem (a folder that cannot be written, a full disk) is reported in the status line.
         """
         if self.last_result is None:
-            self.status.value = "Nothing to save yet: press Run first."
+            self.say("Nothing to save yet: press Run first.")
             return None
         stem = "_".join(file_stem(choice) for choice in (self.content_dropdown.value, self.style_dropdown.value))
         try:
@@ -469,12 +379,12 @@ class Studio(Experiment):
             save_image(self.last_result.image, path)
             encoded = base64.b64encode(path.read_bytes()).decode("ascii")
         except Exception as error:  # a button's callback must not end in a traceback
-            self.status.value = (f"Could not save into {self.folder} ({error}); choose another folder with "
+            self.say(f"Could not save into {self.folder} ({error}); choose another folder with "
                                  "studio(folder=...) or free some disk space, then press Save again")
             return None
         self.download.value = (f'<a download="{html.escape(path.name)}" href="data:image/png;base64,{encoded}">'
                                f"Download {html.escape(path.name)}</a>")
-        self.status.value = f"Saved {path}"
+        self.say(f"Saved {path}")
         return path
 
 
@@ -494,8 +404,10 @@ def file_stem(choice: str) -> str:
     return re.sub(r"[^\w-]+", "-", Path(choice).stem).strip("-")[:MAX_NAME_CHARS] or "image"
 
 
-class FeatureMapExplorer(widgets.VBox):
+class FeatureMapExplorer(FirstView, widgets.VBox):
     """Notebook 01: what one channel, or a page of 16 channels, of a VGG19 layer responds to in an image."""
+
+    name = "Feature map explorer"
 
     def __init__(self, images: Mapping[str, Any], *, size: int, weights: str = "original") -> None:
         self.images = {name: resize_longest_side(load_image(image), size) for name, image in images.items()}
@@ -504,17 +416,23 @@ class FeatureMapExplorer(widgets.VBox):
         self.layer_dropdown = widgets.Dropdown(options=LAYER_NAMES, value="relu1_1", description="layer")
         self.channel_slider = widgets.IntSlider(value=0, min=0, max=63, description="channel", continuous_update=False)
         self.page_checkbox = widgets.Checkbox(value=False, description=f"page of {PAGE} channels")
-        self.figure_widget = widgets.Image(format="png")
-        self.status = widgets.Label()
+        self.figure_widget = image_widget("nst-feature-maps")
+        self.status = tagged(widgets.HTML(layout=widgets.Layout(width="auto")), "nst-status")
+        self.status_text = ""
         self.output = widgets.Output()
         self._features: tuple[tuple[str, str], torch.Tensor] | None = None
         self._drawing = False
         controls = [self.image_dropdown, self.layer_dropdown, self.channel_slider, self.page_checkbox]
         for control in controls:
             control.observe(lambda _change: self.update(), names="value")
-        super().__init__(children=[widgets.HBox(controls[:2]), widgets.HBox(controls[2:]), self.status,
+        super().__init__(children=[wrapping_row(controls[:2]), wrapping_row(controls[2:]), self.status,
                                    self.figure_widget, self.output])
         self.update()
+
+    def say(self, text: str) -> None:
+        """Show ``text`` as the status line."""
+        self.status_text = text
+        self.status.value = status_html(text)
 
     def features(self) -> torch.Tensor:
         """The chosen layer's features of the chosen image, (1, C, H, W); the last ones are remembered."""
@@ -530,19 +448,21 @@ class FeatureMapExplorer(widgets.VBox):
             return
         self._drawing = True
         try:
-            with self.output:
-                features = self.features()
-                channels, layer = features.shape[1], self.layer_dropdown.value
-                self.channel_slider.max = channels - 1
-                channel = self.channel_slider.value
-                if self.page_checkbox.value:
-                    first = channel // PAGE * PAGE
-                    shown = list(range(first, min(first + PAGE, channels)))
-                    figure = feature_maps(features, shown, title=f"{layer}: channels {shown[0]}–{shown[-1]}")
-                else:
-                    figure = self._one_channel(features, channel)
-                self.figure_widget.value = png_bytes(figure)
-                self.status.value = f"{layer}: {channels} channels of {features.shape[2]}×{features.shape[3]} positions"
+            features = self.features()
+            channels, layer = features.shape[1], self.layer_dropdown.value
+            self.channel_slider.max = channels - 1
+            channel = self.channel_slider.value
+            if self.page_checkbox.value:
+                first = channel // PAGE * PAGE
+                shown = list(range(first, min(first + PAGE, channels)))
+                figure = feature_maps(features, shown, title=f"{layer}: channels {shown[0]}–{shown[-1]} "
+                                                             "(each map on its own colour scale)")
+            else:
+                figure = self._one_channel(features, channel)
+            show_png(self.figure_widget, png_bytes(figure))
+            self.say(f"{layer}: {channels} channels of {features.shape[2]}×{features.shape[3]} positions")
+        except NSTError as error:
+            self.say(f"{error}")
         finally:
             self._drawing = False
 
@@ -553,11 +473,18 @@ class FeatureMapExplorer(widgets.VBox):
         left.set_title(self.image_dropdown.value)
         shown = right.imshow(features[0, channel].float().numpy(), cmap="viridis")
         right.set_title(f"{self.layer_dropdown.value}, channel {channel}")
-        figure.colorbar(shown, ax=right, fraction=0.046)
+        figure.colorbar(shown, ax=right, fraction=0.046).set_label("activation")
         for ax in (left, right):
             ax.axis("off")
         figure.tight_layout()
         return figure
+
+    def preview(self) -> bytes:
+        image = self.images[self.image_dropdown.value]
+        channel = self.features()[0, self.channel_slider.value].float().numpy()
+        return preview_figure([(self.image_dropdown.value, image),
+                               (f"{self.layer_dropdown.value}, channel {self.channel_slider.value}", channel)],
+                              self.name)
 
 
 def _profile_or(value: int | None, field: str) -> int:

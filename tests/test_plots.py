@@ -60,15 +60,31 @@ def test_gram_heatmap_has_a_colour_bar_and_crops_to_max_channels():
     assert len(fig.axes) == 2  # the heatmap and its colour bar
     heatmap = fig.axes[0]
     assert heatmap.get_title() == "Gram of relu2_1"
-    assert (heatmap.get_xlabel(), heatmap.get_ylabel()) == ("channel j", "channel i")
+    assert (heatmap.get_xlabel(), heatmap.get_ylabel()) == ("channel j (channels 0–63 of 100)", "channel i")
     np.testing.assert_array_equal(heatmap.images[0].get_array(), gram[0, :64, :64].numpy())
-    assert heatmap.images[0].colorbar is not None
+    assert heatmap.images[0].colorbar is not None and fig.axes[1].get_ylabel() == "G[i, j]"
+    assert heatmap.images[0].get_clim() == (0.0, 63 * 100 + 63)  # from 0 to the largest value shown, G[63, 63]
 
 
 def test_gram_heatmap_without_a_limit_shows_every_channel():
     fig = plots.gram_heatmap(torch.rand(70, 70), max_channels=None)
     assert fig.axes[0].images[0].get_array().shape == (70, 70)
-    assert fig.axes[0].get_title() == "Gram matrix"
+    assert fig.axes[0].get_title() == "Gram matrix" and fig.axes[0].get_xlabel() == "channel j (all 70 channels)"
+
+
+def test_gram_heatmaps_share_one_colour_scale_so_they_can_be_compared():
+    style, texture = torch.full((1, 80, 80), 4.0), torch.full((1, 80, 80), 1.0)
+    style[0, 0, 0], texture[0, 1, 1] = 1e6, 4e5  # the sizes the issue saw: about 1e6 against 4e5
+    fig = plots.gram_heatmaps({"style": style, "texture": texture}, layer="relu5_1", max_channels=64)
+    assert isinstance(fig, Figure) and _is_closed(fig)
+    heatmaps = _with_images(fig)
+    assert [ax.get_title() for ax in heatmaps] == ["style", "texture"]
+    assert [ax.images[0].get_clim() for ax in heatmaps] == [(0.0, 1e6), (0.0, 1e6)]
+    assert all(ax.get_xlabel() == "channel j (channels 0–63 of 80)" for ax in heatmaps)
+    assert heatmaps[1].images[0].get_array()[1, 1] == 4e5
+    colour_bars = [ax for ax in fig.axes if ax not in heatmaps]
+    assert len(colour_bars) == 1 and colour_bars[0].get_ylabel() == "G[i, j]"  # one bar for both
+    assert "one colour scale" in fig._suptitle.get_text() and "relu5_1" in fig._suptitle.get_text()
 
 
 def test_loss_curves_draws_one_line_per_run_with_its_values():
