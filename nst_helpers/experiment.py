@@ -45,7 +45,8 @@ VIEW_MIME = "application/vnd.jupyter.widget-view+json"
 UPDATES_PER_RUN = 20  # how often a run refreshes its image and loss plot
 LONG_RUN_SECONDS = 20.0  # estimates above this come with advice before the run
 PROBE_SIZE = 128  # px of the one timed forward-backward pass that calibrates estimates before the first run
-_seconds_per_megapixel_step: dict[str, float] = {}  # weights -> measured pace on this machine, this session
+# weights -> (seconds per step per million pixels, seconds of set-up per run), measured on this machine this session
+_pace: dict[str, tuple[float, float]] = {}
 
 
 def png_bytes(image: torch.Tensor | Figure, dpi: int = 80) -> bytes:
@@ -116,7 +117,7 @@ def status_html(text: str) -> str:
 def choice_buttons(options: Sequence[str], value: str, description: str) -> widgets.ToggleButtons:
     """Toggle buttons whose chosen option also carries a check mark (the chosen button's grey is hard to see)."""
     buttons = widgets.ToggleButtons(options=list(options), value=value, description=description,
-                                    style={"button_width": "78px"})
+                                    style={"button_width": "92px"})
 
     def mark(_change: Any = None) -> None:
         buttons.icons = ["check" if option == buttons.value else "" for option in buttons.options]
@@ -227,7 +228,7 @@ def preview_figure(panels: Sequence[tuple[str, Any]], title: str, panel_inches: 
         ax.axis("off")
     figure.suptitle(f"{title}: run this cell to use it", fontsize=11)
     figure.tight_layout()
-    picture = Image.open(io.BytesIO(png_bytes(figure, dpi=72))).convert("RGB").quantize(colors=128)
+    picture = Image.open(io.BytesIO(png_bytes(figure, dpi=90))).convert("RGB").quantize(colors=128)
     buffer = io.BytesIO()
     picture.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()
@@ -267,6 +268,7 @@ class Experiment(FirstView, widgets.VBox):
         self._click: tuple[float, float] | None = None  # (browser time stamp, time.monotonic()) of the run's click
         self._busy_until = -math.inf  # browser time at which the last run started by a click ended
         self._started = 0.0
+        self._ticks: list[tuple[int, float]] = []  # (step, time) of each update of the running run
         self._steps: list[int] = []
         self._losses: dict[str, list[float]] = {}
         self.run_button.on_click(self._clicked)
@@ -301,11 +303,21 @@ class Experiment(FirstView, widgets.VBox):
         return sum(steps for _size, steps in self.scales(settings))
 
     def estimated_seconds(self, settings: StyleSettings) -> float:
-        """The run's time from the pace measured on this machine: the last finished run's, else a timed probe."""
-        if self.weights not in _seconds_per_megapixel_step:
-            _seconds_per_megapixel_step[self.weights] = probe_pace(self.weights)
-        megapixel_steps = sum(size**2 * steps for size, steps in self.scales(settings)) / 1e6
-        return _seconds_per_megapixel_step[self.weights] * megapixel_steps
+        """set-up + pace x megapixel-steps, measured on this machine: by the last finished run, else a timed probe."""
+        if self.weights not in _pace:
+            _pace[self.weights] = (probe_pace(self.weights), 0.0)
+        pace, setup = _pace[self.weights]
+        return setup + pace * sum(size**2 * steps for size, steps in self.scales(settings)) / 1e6
+
+    def _measure_pace(self, settings: StyleSettings, seconds: float) -> None:
+        """Learn the pace from a finished one-scale run: its steps between the first and last update, and the rest."""
+        scales = self.scales(settings)
+        (first, started), (last, ended) = self._ticks[0], self._ticks[-1]
+        if len(scales) != 1 or last - first < 2:
+            return
+        per_step = (ended - started) / (last - first)
+        setup = max(0.0, seconds - per_step * scales[0][1])
+        _pace[self.weights] = (per_step / (scales[0][0] ** 2 / 1e6), setup)
 
     def watch(self, *controls: widgets.Widget) -> None:
         """Update the time estimate whenever one of ``controls`` changes."""
@@ -386,13 +398,12 @@ class Experiment(FirstView, widgets.VBox):
         self._steps, self._losses = [], {}
         estimate = describe_seconds(self.estimated_seconds(settings))
         self.say(f"Running (estimated {estimate})… Stop ends the run and keeps the best image.")
-        self._started = time.perf_counter()
+        self._started, self._ticks = time.perf_counter(), []
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             result = self._optimize(settings, self._show_progress, max(1, self.progress.max // UPDATES_PER_RUN))
-        if result.steps_done >= 2 and not result.interrupted and not result.stopped_reason:
-            megapixel_steps = sum(size**2 * steps for size, steps in self.scales(settings)) / 1e6
-            _seconds_per_megapixel_step[self.weights] = result.seconds / megapixel_steps
+        if self._ticks and not result.interrupted and not result.stopped_reason:
+            self._measure_pace(settings, time.perf_counter() - self._started)
         return result, list(caught)
 
     def _show_progress(self, step: int, image: torch.Tensor, losses: dict[str, float]) -> None:
@@ -400,6 +411,7 @@ class Experiment(FirstView, widgets.VBox):
         if self._stop_requested:
             raise KeyboardInterrupt  # the experiment's Stop button, seen at the next update
         self.progress.value = step
+        self._ticks.append((step, time.perf_counter()))
         self._steps.append(step)
         for name, value in losses.items():
             self._losses.setdefault(name, []).append(value)

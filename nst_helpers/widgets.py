@@ -143,10 +143,6 @@ class LossLab(Experiment):
         show_png(self.image_widget, png_bytes(resize_longest_side(self.content, size)))  # until the first run
         self.watch(self.size_slider, self.steps_slider, self.optimizer_buttons)
 
-    @property
-    def size(self) -> int:
-        return self.size_slider.value
-
     def settings(self) -> StyleSettings:
         return StyleSettings(
             style_weight=StyleSettings().content_weight / self.ratio_slider.value, tv_weight=self.tv_slider.value,

@@ -271,8 +271,8 @@ def test_the_four_experiments_as_a_class_uses_them(jupyterlab, browser, shots):
             page.wait_for_timeout(500)
             for name, (_, _, css_class, _) in EXPERIMENTS.items():
                 cell = cell_of(page, css_class)
-                cell.scroll_into_view_if_needed()
-                cell.screenshot(path=str(shots / f"{name}_{screen}.png"))
+                cell.evaluate("el => el.scrollIntoView({block: 'start'})")
+                page.screenshot(path=str(shots / f"{name}_{screen}.png"))  # what the class sees
                 problems[f"{name} at {width}x{height}"] = cell.evaluate(LAYOUT)
             assert_aspect_ratios_kept(page)
         print(f"\nscreenshots in {shots}")

@@ -485,7 +485,7 @@ def test_each_experiment_displays_a_picture_and_a_line_of_text_beside_its_widget
     assert bundle["text/plain"] == f"{shown.name}: an interactive experiment (run this cell to use it)"
     assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == shown.model_id
     preview = png_image(bundle["image/png"])
-    assert 300 <= preview.width <= 700 and preview.height >= 150 and len(bundle["image/png"]) < 60_000
+    assert 300 <= preview.width <= 700 and preview.height >= 150 and len(bundle["image/png"]) < 80_000
     assert len(np.unique(np.asarray(preview.convert("RGB")).reshape(-1, 3), axis=0)) > 20  # a picture, not a blank
 
 
@@ -524,22 +524,25 @@ def test_the_style_layer_explorers_loss_plot_leaves_out_the_range_term():
 
 def test_the_estimate_comes_from_the_measured_pace_and_warns_before_a_long_run(monkeypatch):
     explorer = widgets.style_layer_explorer(STYLE, size=32, steps=2)
-    monkeypatch.setitem(experiment._seconds_per_megapixel_step, "original", 2.0)  # 2 s per step of a million pixels
-    explorer.size_slider.value, explorer.steps_slider.value = 256, 100  # 2 x 0.065536 x 100 = 13.1 s
+    monkeypatch.setitem(experiment._pace, "original", (2.0, 1.0))  # 2 s per step of a million pixels, 1 s set-up
+    explorer.size_slider.value, explorer.steps_slider.value = 256, 100  # 1 + 2 x 0.065536 x 100 = 14.1 s
     assert explorer.estimate.value.endswith("Estimated time: about 10 s on this machine (100 steps at 256 px)</span>")
-    explorer.size_slider.value = 512  # 52.4 s: a warning with advice, before anyone presses Run
+    explorer.size_slider.value = 512  # 53.4 s: a warning with advice, before anyone presses Run
     assert "⚠ Estimated time: about 50 s on this machine (100 steps at 512 px): a long run." in explorer.estimate.value
-    explorer.size_slider.value, explorer.steps_slider.value = 32, 3
-    explorer.run_button.click()  # a finished run replaces the pace with its own
-    pace = explorer.last_result.seconds / (32**2 * 3 / 1e6)
-    assert experiment._seconds_per_megapixel_step["original"] == pytest.approx(pace)
+    explorer.size_slider.value, explorer.steps_slider.value = 32, 5
+    explorer.run_button.click()  # a finished run replaces the pace with its own: time between its updates
+    (first, started), (last, ended) = explorer._ticks[0], explorer._ticks[-1]
+    assert (first, last) == (1, 5)
+    pace, setup = experiment._pace["original"]
+    assert pace == pytest.approx((ended - started) / 4 / (32**2 / 1e6)) and setup >= 0
+    assert explorer.estimated_seconds(explorer.settings()) == pytest.approx(setup + pace * 32**2 * 5 / 1e6)
 
 
 def test_a_probe_measures_the_pace_before_the_first_run(monkeypatch):
-    monkeypatch.delitem(experiment._seconds_per_megapixel_step, "random", raising=False)
+    monkeypatch.delitem(experiment._pace, "random", raising=False)
     lab = widgets.loss_lab(CONTENT, STYLE, size=32, steps=2, weights="random")
-    pace = experiment._seconds_per_megapixel_step["random"]
-    assert 0 < pace < 1000 and "Estimated time:" in lab.estimate.value
+    pace, setup = experiment._pace["random"]
+    assert 0 < pace < 1000 and setup == 0 and "Estimated time:" in lab.estimate.value
 
 
 def test_a_refused_upload_leaves_the_upload_button_empty_and_the_dropdown_as_it_was():
