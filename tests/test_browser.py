@@ -236,9 +236,10 @@ def test_each_notebook_shows_a_picture_of_its_experiment_before_it_runs(jupyterl
     for name, (notebook, text, _, class_name) in EXPERIMENTS.items():
         page = open_notebook(browser, url, token, notebook, screen)
         try:
-            cell = page.locator(".jp-CodeCell", has_text=text.rstrip("("))
-            cell = cell.filter(has=page.locator(".jp-OutputArea-output")).last
-            cell.scroll_into_view_if_needed()
+            page.wait_for_timeout(1000)  # JupyterLab restores the scroll position once the notebook is drawn
+            cell = page.locator(".jp-CodeCell", has=page.locator(".jp-InputArea", has_text=text.rstrip("(")))
+            assert cell.count() == 1, f"{notebook}: {cell.count()} cells with {text!r}"
+            cell.evaluate("el => el.scrollIntoView({block: 'start'})")
             output = cell.locator(".jp-OutputArea-output").first
             text_shown = output.inner_text()
             assert f"{class_name}(children" not in text_shown, f"{notebook}: the first view is raw text"
