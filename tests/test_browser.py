@@ -236,8 +236,9 @@ def test_each_notebook_shows_a_picture_of_its_experiment_before_it_runs(jupyterl
     for name, (notebook, text, _, class_name) in EXPERIMENTS.items():
         page = open_notebook(browser, url, token, notebook, screen)
         try:
-            page.wait_for_timeout(1000)  # JupyterLab restores the scroll position once the notebook is drawn
             cell = page.locator(".jp-CodeCell", has=page.locator(".jp-InputArea", has_text=text.rstrip("(")))
+            cell.first.wait_for(state="attached", timeout=60_000)  # JupyterLab draws long notebooks bit by bit
+            page.wait_for_timeout(1000)  # and restores the scroll position once it has
             assert cell.count() == 1, f"{notebook}: {cell.count()} cells with {text!r}"
             cell.evaluate("el => el.scrollIntoView({block: 'start'})")
             output = cell.locator(".jp-OutputArea-output").first
@@ -246,7 +247,7 @@ def test_each_notebook_shows_a_picture_of_its_experiment_before_it_runs(jupyterl
             image = output.locator("img")
             assert image.count() == 1, f"{notebook}: no picture of the experiment in the stored output (re-execute it)"
             assert image.evaluate("img => img.naturalWidth") > 200
-            page.screenshot(path=str(shots / f"first_view_{name}_{screen}.png"))
+            output.screenshot(path=str(shots / f"first_view_{name}_{screen}.png"))  # scrolled into view
             assert_aspect_ratios_kept(page)
         finally:
             page.close()
