@@ -27,6 +27,7 @@ CORE = [
 ]
 MAX_BYTES = 5 * 2**20
 SOLUTION = re.compile(r"<details><summary>Solution</summary>\n.*\n\n</details>\s*$", re.DOTALL)
+ANSWER = re.compile(r"<details><summary>Answer</summary>\n\n.*?\S\n\n</details>", re.DOTALL)
 
 
 def _load_sync_headers() -> types.ModuleType:
@@ -153,6 +154,26 @@ def test_exercises_follow_the_pattern(path):
     assert solutions, "at least one <details><summary>Solution</summary> block"
     for source in solutions:
         assert SOLUTION.search(source), "a solution block ends with a blank line, then </details>"
+
+
+@each_notebook
+def test_predict_then_run_questions_are_answered_after_the_run(path):
+    """A "Predict, then run" question is followed by a code cell, then an Answer block (the answer stays hidden)."""
+    all_cells = cells(path)
+    for index, cell in enumerate(all_cells):
+        if cell["cell_type"] == "markdown" and "<summary>Answer</summary>" in cell["source"]:
+            assert ANSWER.search(cell["source"]), (
+                "an answer block reads <details><summary>Answer</summary>, a blank line, the answer, a blank line, "
+                "</details>"
+            )
+        if cell["cell_type"] == "markdown" and cell["source"].startswith("### Predict, then run"):
+            later = all_cells[index + 1 :]
+            run = next((i for i, c in enumerate(later) if c["cell_type"] == "code"), None)
+            answer = next((i for i, c in enumerate(later) if "<summary>Answer</summary>" in c["source"]), None)
+            assert run is not None and answer is not None and run < answer, (
+                "a 'Predict, then run' question needs a code cell to run, then a <details><summary>Answer</summary> "
+                "block after it"
+            )
 
 
 @each_notebook
