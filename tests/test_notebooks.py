@@ -27,6 +27,7 @@ CORE = [
 ]
 MAX_BYTES = 5 * 2**20
 SOLUTION = re.compile(r"<details><summary>Solution</summary>\n.*\n\n</details>\s*$", re.DOTALL)
+ANSWER = re.compile(r"<details><summary>Answer</summary>\n\n.*\n\n</details>\s*$", re.DOTALL)  # predict, then run
 
 
 def _load_sync_headers() -> types.ModuleType:
@@ -150,9 +151,17 @@ def test_exercises_follow_the_pattern(path):
             "the cell after an exercise stub calls its checker, checks.check_...(learner_function)"
         )
     solutions = [cell["source"] for cell in all_cells if "<summary>Solution</summary>" in cell["source"]]
-    assert solutions, "at least one <details><summary>Solution</summary> block"
+    answers = [cell["source"] for cell in all_cells if "<summary>Answer</summary>" in cell["source"]]
+    assert solutions or answers, (
+        "at least one exercise: a <details><summary>Solution</summary> block, or a predict-then-run question with "
+        "its <details><summary>Answer</summary>"
+    )
     for source in solutions:
         assert SOLUTION.search(source), "a solution block ends with a blank line, then </details>"
+    for source in answers:
+        assert ANSWER.search(source), "an answer block: <details><summary>Answer</summary>, a blank line, the answer, " \
+                                      "a blank line, </details> at the end of its cell"
+        assert "Predict" in "".join(cell["source"] for cell in all_cells), "an answer needs its question: Predict, ..."
 
 
 @each_notebook
