@@ -159,8 +159,9 @@ def test_exercises_follow_the_pattern(path):
     for source in solutions:
         assert SOLUTION.search(source), "a solution block ends with a blank line, then </details>"
     for source in answers:
-        assert ANSWER.search(source), "an answer block: <details><summary>Answer</summary>, a blank line, the answer, " \
-                                      "a blank line, </details> at the end of its cell"
+        assert ANSWER.search(source), (
+            "an answer block: <details><summary>Answer</summary>, a blank line, the answer, a blank line, </details>"
+        )
         assert "Predict" in "".join(cell["source"] for cell in all_cells), "an answer needs its question: Predict, ..."
 
 
