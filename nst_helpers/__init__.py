@@ -38,7 +38,7 @@ _SOURCES = {
     "make_closure": "loop", "make_optimizer": "loop", "plain_loop": "loop",
     "content_loss": "losses", "gram_matrix": "losses", "style_loss": "losses", "total_loss": "losses",
     "tv_loss": "losses",
-    "StyleObjective": "objective",
+    "StyleObjective": "objective", "textbook_style_transfer": "objective",
     "Result": "optimize", "optimize_image": "optimize",
     "ImagePyramid": "pyramid", "automatic_levels": "pyramid",
     "MIN_WORKING_SIZE": "robust", "RANGE_WEIGHT": "robust", "range_penalty": "robust",
@@ -57,7 +57,7 @@ __all__ = [
     "gram_matrix", "largest_size", "layer_table", "list_examples", "load_example", "load_image", "load_vgg",
     "make_closure", "make_optimizer", "optimize_image", "pil_to_tensor", "plain_loop", "plots", "range_penalty",
     "reconstruct_content", "resize_longest_side", "resize_style", "save_image", "show_images", "style_loss",
-    "stylize", "synthesize_texture", "tensor_to_pil", "total_loss", "tv_loss", "widgets",
+    "stylize", "synthesize_texture", "tensor_to_pil", "textbook_style_transfer", "total_loss", "tv_loss", "widgets",
 ]
 
 
@@ -93,7 +93,7 @@ if TYPE_CHECKING:  # what type checkers and editors see: the same names, importe
     from .images import load_image, pil_to_tensor, resize_longest_side, save_image, show_images, tensor_to_pil
     from .loop import make_closure, make_optimizer, plain_loop
     from .losses import content_loss, gram_matrix, style_loss, total_loss, tv_loss
-    from .objective import StyleObjective
+    from .objective import StyleObjective, textbook_style_transfer
     from .optimize import Result, optimize_image
     from .pyramid import ImagePyramid, automatic_levels
     from .robust import MIN_WORKING_SIZE, RANGE_WEIGHT, range_penalty

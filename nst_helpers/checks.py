@@ -19,7 +19,8 @@ import torch
 import torch.nn.functional as F
 
 from .loop import make_closure
-from .losses import content_loss, gram_matrix, style_loss, total_loss
+from .losses import content_loss, gram_matrix, style_loss, total_loss, tv_loss
+from .objective import StyleObjective, textbook_style_transfer
 from .vgg import LAYER_NAMES, VGG19Features, extract_features, load_vgg
 
 OK, WRONG = "✅", "❌"
@@ -349,3 +350,94 @@ def _diagnose_closure(fn: Callable) -> str | None:
 def check_closure(fn: Callable) -> Callable:
     """Check ``fn(image, optimizer, loss_function) -> closure``: zero_grad, loss, backward, return the loss."""
     return _verdict("closure", fn, make_closure, _diagnose_closure)
+
+
+# Notebook 04: total variation, and the learner's own style transfer.
+
+
+def _diagnose_tv_loss(fn: Callable) -> str | None:
+    image = torch.rand(1, 3, 4, 6, generator=torch.Generator().manual_seed(SEED)).requires_grad_(True)
+    expected = tv_loss(image)
+    answer = fn(image)
+    if _matches(answer, expected):
+        return _scalar_problem(answer) or _gradient_problem(answer, expected, [image])
+    with torch.no_grad():
+        dx, dy = image[..., :, 1:] - image[..., :, :-1], image[..., 1:, :] - image[..., :-1, :]
+        mistakes = [
+            ((dx**2).sum() + (dy**2).sum(), "sum instead of mean: average each direction's squared differences"),
+            (dx.abs().mean() + dy.abs().mean(), "absolute differences: square them, (x[..., 1:] - x[..., :-1])**2"),
+            ((dx**2).mean(), "only the horizontal neighbours: add the vertical ones, x[..., 1:, :] - x[..., :-1, :]"),
+            ((dy**2).mean(), "only the vertical neighbours: add the horizontal ones, x[..., :, 1:] - x[..., :, :-1]"),
+            (((dx**2).mean() + (dy**2).mean()) / 2, "divided by 2: the loss is the sum of the two directions' means"),
+        ]
+    return _first_mistake(answer, mistakes) or _scalar_problem(answer) or (
+        "wrong value: expected mean(dx**2) + mean(dy**2) over horizontal and vertical neighbours")
+
+
+def check_tv_loss(fn: Callable) -> Callable:
+    """Check ``fn(image) -> scalar`` against :func:`nst_helpers.tv_loss`."""
+    return _verdict("tv_loss", fn, tv_loss, _diagnose_tv_loss)
+
+
+TRANSFER_STEPS = 8  # L-BFGS evaluations of the checker's small run
+TRANSFER_TOLERANCE = 0.05  # the learner's loss may differ from the reference's by this fraction
+
+
+def _transfer_problem(answer: Any, content: torch.Tensor, untouched: torch.Tensor) -> str | None:
+    """What is wrong with the returned image itself: type, shape, range, the inputs changed, never optimized."""
+    if not isinstance(answer, torch.Tensor):
+        return f"returned a {type(answer).__name__}: return the optimized image, a tensor (1, 3, H, W)"
+    if answer.shape != content.shape:
+        return f"returned shape {tuple(answer.shape)}, expected the content's {tuple(content.shape)}"
+    if not torch.equal(content.detach(), untouched) or content.requires_grad:
+        return ("the content image itself was changed or given requires_grad: optimize a copy, "
+                "image = content.clone().requires_grad_(True)")
+    if answer.requires_grad:
+        return "the returned image still carries autograd: return image.detach().clamp(0, 1)"
+    if answer.min() < 0 or answer.max() > 1:
+        return "pixels outside [0, 1]: L-BFGS is not clamped during the run, so clamp the result, .clamp(0, 1)"
+    if torch.equal(answer, content):
+        return ("the image never changed: give the optimizer the image you optimize (make_optimizer('lbfgs', image, "
+                "steps)), make it with requires_grad_(True), and call optimizer.step(closure)")
+    return None
+
+
+def _diagnose_style_transfer(fn: Callable, model: VGG19Features) -> str | None:
+    generator = torch.Generator().manual_seed(SEED)
+    content, style = torch.rand(1, 3, 40, 48, generator=generator), torch.rand(1, 3, 48, 48, generator=generator)
+    content = F.avg_pool2d(content, 3, stride=1, padding=1, count_include_pad=False)  # smoother: a photo-like start
+    weights = {"content": 1.0, "style": 30.0, "tv": 10.0}
+    untouched = content.clone()
+    answer = fn(model, content, style, weights, TRANSFER_STEPS)
+    problem = _transfer_problem(answer, content, untouched)
+    if problem:
+        return problem
+    judge = StyleObjective(model, content=content, styles=[style], weights=weights, textbook=True)
+    reference = textbook_style_transfer(model, content, style, weights, TRANSFER_STEPS)
+    with torch.no_grad():
+        start, mine, expected = (judge(x)["total"].item() for x in (content, answer, reference))
+    if mine >= start:
+        return (f"the loss did not go down ({start:.3g} at the photo, {mine:.3g} at your result): is the closure's "
+                "loss the total, and does backward reach the image?")
+    if abs(mine - expected) > TRANSFER_TOLERANCE * expected:
+        return (f"your result's loss is {mine:.3g}, the reference's {expected:.3g} after the same {TRANSFER_STEPS} "
+                "steps: check the terms (each feature term divided by its target's mean square, layer weights "
+                "1/5), the weights dict, the start (the photo) and the optimizer (L-BFGS)")
+    return None
+
+
+def _transfer_error_hint(error: Exception) -> str:
+    text = str(error)
+    if "second time" in text:
+        return (" (the targets are part of the graph: compute them under torch.no_grad() or .detach() them, "
+                "once, outside the closure)")
+    if "does not require grad" in text:
+        return " (the optimized image needs requires_grad_(True), and the loss must be computed from it)"
+    return ""
+
+
+def check_style_transfer(fn: Callable) -> Callable:
+    """Check ``fn(model, content, style, weights, steps) -> image`` against a run of the package's textbook loop."""
+    model = load_vgg("original", device="cpu")
+    return _verdict("style transfer", fn, textbook_style_transfer,
+                    lambda f: _diagnose_style_transfer(f, model), error_hint=_transfer_error_hint)

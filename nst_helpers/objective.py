@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 import torch
 
 from .fast import fast_content_loss, fast_features, fast_gram_matrix, fast_style_loss
+from .loop import plain_loop
 from .losses import content_loss, equal_layer_weights, gram_matrix, style_loss, total_loss, tv_loss
 from .robust import relative_scales
 from .vgg import CONTENT_LAYER, STYLE_LAYERS, VGG19Features
@@ -86,3 +87,11 @@ class StyleObjective:
         weighted = {name: self.weights[name] * value for name, value in terms.items()}
         weighted["total"] = total_loss(terms, self.weights)
         return weighted
+
+
+def textbook_style_transfer(
+    model: VGG19Features, content: torch.Tensor, style: torch.Tensor, weights: Mapping[str, float], steps: int
+) -> torch.Tensor:
+    """Notebook 04's own style transfer: the textbook relative losses, L-BFGS from the photo, clamped at the end."""
+    objective = StyleObjective(model, content=content, styles=[style], weights=weights, textbook=True)
+    return plain_loop(content, objective, steps)

@@ -151,9 +151,18 @@ def test_exercises_follow_the_pattern(path):
             "the cell after an exercise stub calls its checker, checks.check_...(learner_function)"
         )
     solutions = [cell["source"] for cell in all_cells if "<summary>Solution</summary>" in cell["source"]]
-    assert solutions, "at least one <details><summary>Solution</summary> block"
+    answers = [cell["source"] for cell in all_cells if "<summary>Answer</summary>" in cell["source"]]
+    assert solutions or answers, (
+        "at least one exercise: a <details><summary>Solution</summary> block, or a predict-then-run question with "
+        "its <details><summary>Answer</summary>"
+    )
     for source in solutions:
         assert SOLUTION.search(source), "a solution block ends with a blank line, then </details>"
+    for source in answers:
+        assert ANSWER.search(source), (
+            "an answer block: <details><summary>Answer</summary>, a blank line, the answer, a blank line, </details>"
+        )
+        assert "Predict" in "".join(cell["source"] for cell in all_cells), "an answer needs its question: Predict, ..."
 
 
 @each_notebook

@@ -15,6 +15,7 @@ SOLUTION = re.compile(r"<details><summary>Solution</summary>\s*```python\n(.*?)`
 PACKAGE_FUNCTION = {  # the name a solution defines -> the package function it must equal
     "extract_features": nh.extract_features, "my_content_loss": nh.content_loss, "my_gram_matrix": nh.gram_matrix,
     "my_style_loss": nh.style_loss, "my_total_loss": nh.total_loss, "my_make_closure": nh.make_closure,
+    "my_tv_loss": nh.tv_loss, "my_style_transfer": nh.textbook_style_transfer,
 }
 
 
@@ -78,12 +79,28 @@ def run_case(name, fn):
         weights = {"a": 0.25, "b": 0.75}
         same_value_and_gradient(fn(features, targets, weights), twin(features, targets, weights),
                                 list(features.values()))
+    elif name == "my_tv_loss":
+        image = random_input(1, 3, 5, 6)
+        same_value_and_gradient(fn(image), twin(image), [image])
+    elif name == "my_style_transfer":
+        compare_transfers(fn, twin)
     elif name == "my_total_loss":
         terms = {k: random_input(1, seed=i).sum() for i, k in enumerate(("content", "style", "tv"))}
         weights = {"content": 1.0, "style": 30.0, "tv": 10.0}
         same_value_and_gradient(fn(terms, weights), twin(terms, weights), list(terms.values()))
     else:
         compare_closures(fn, twin)
+
+
+def compare_transfers(mine, reference):
+    """The learner's whole style transfer returns the image the package's textbook loop returns."""
+    model = nh.load_vgg()
+    generator = torch.Generator().manual_seed(0)
+    content, style = torch.rand(1, 3, 32, 40, generator=generator), torch.rand(1, 3, 40, 40, generator=generator)
+    weights = {"content": 1.0, "style": 30.0, "tv": 10.0}
+    got, want = mine(model, content, style, weights, 5), reference(model, content, style, weights, 5)
+    assert got.shape == content.shape and not torch.equal(want, content)
+    assert torch.allclose(got, want, atol=1e-4)
 
 
 def compare_closures(mine, reference):
