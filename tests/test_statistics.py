@@ -17,6 +17,7 @@ from nst_helpers.statistics import (
     sliced_wasserstein,
     statistic_style_loss,
 )
+from nst_helpers.transfer import stylize
 from nst_helpers.vgg import load_vgg
 
 TOY = torch.tensor([[[[1.0, 2.0], [0.0, 1.0]], [[0.0, 1.0], [3.0, 1.0]]]])  # (1, 2, 2, 2)
@@ -163,6 +164,27 @@ def test_the_objective_uses_the_statistic_and_draws_directions_from_its_seed():
 
 def test_sliced_wasserstein_refuses_a_blend_of_styles_before_loading_anything():
     with pytest.raises(SettingsError, match="one style image"):
-        from nst_helpers.transfer import stylize
-
         stylize(torch.rand(1, 3, 8, 8), [torch.rand(1, 3, 8, 8)] * 2, statistic="sliced_wasserstein")
+
+
+def test_stylize_adain_optimizes_towards_the_adain_target_of_relu4_1():
+    from nst_helpers.adain_target import ADAIN, stylize_adain
+
+    generator = torch.Generator().manual_seed(7)
+    content, style = torch.rand(1, 3, 40, 48, generator=generator), torch.rand(1, 3, 50, 50, generator=generator)
+    result = stylize_adain(content, style, size=48, steps=3, weights="random", progress=False)
+    assert result.image.shape == (1, 3, 40, 48) and result.steps_done == 3
+    assert result.settings.statistic == "meanstd" and result.settings.content_layer == "relu4_1"
+    assert tuple(result.settings.style_layers) == ADAIN["style_layers"]
+    assert result.history["content"][-1] < result.history["content"][0]
+
+
+def test_stylize_runs_with_each_statistic():
+    generator = torch.Generator().manual_seed(8)
+    content, style = torch.rand(1, 3, 32, 32, generator=generator), torch.rand(1, 3, 40, 40, generator=generator)
+    totals = {}
+    for name in ("sliced_wasserstein", "meanstd"):
+        result = stylize(content, style, size=32, steps=3, weights="random", statistic=name, progress=False)
+        assert result.settings.statistic == name and torch.isfinite(result.image).all()
+        totals[name] = result.history["style"]
+    assert totals["sliced_wasserstein"] != totals["meanstd"]
