@@ -29,6 +29,8 @@ __version__ = "0.1.0"
 # public name -> the module that defines it; the submodules a notebook uses map to themselves
 _SOURCES = {
     "checks": "checks", "config": "config", "data": "data", "plots": "plots", "widgets": "widgets",
+    "metrics": "metrics", "statistics": "statistics", "widgets_quiz": "widgets_quiz",
+    "content_distance": "metrics", "style_distance": "metrics", "adain": "statistics", "mean_std": "statistics",
     "get_profile": "config",
     "classic_path": "data", "list_examples": "data", "load_example": "data",
     "DownloadError": "errors", "ImageError": "errors", "ImageNotFoundError": "errors", "NSTError": "errors",
@@ -52,12 +54,14 @@ _SOURCES = {
 __all__ = [
     "CONTENT_LAYER", "LAYER_NAMES", "MIN_WORKING_SIZE", "RANGE_WEIGHT", "STYLE_LAYERS", "DownloadError", "ImageError",
     "ImageNotFoundError", "ImagePyramid", "NSTError", "OutputPathError", "Result", "SettingsError",
-    "SettingsTypeError", "StyleObjective", "StyleSettings", "VGG19Features", "WeightsError", "automatic_levels",
-    "checks", "choose_device", "classic_path", "config", "content_loss", "data", "extract_features", "get_profile",
-    "gram_matrix", "largest_size", "layer_table", "list_examples", "load_example", "load_image", "load_vgg",
-    "make_closure", "make_optimizer", "optimize_image", "pil_to_tensor", "plain_loop", "plots", "range_penalty",
-    "reconstruct_content", "resize_longest_side", "resize_style", "save_image", "show_images", "style_loss",
-    "stylize", "synthesize_texture", "tensor_to_pil", "textbook_style_transfer", "total_loss", "tv_loss", "widgets",
+    "SettingsTypeError", "StyleObjective", "StyleSettings", "VGG19Features", "WeightsError", "adain",
+    "automatic_levels", "checks", "choose_device", "classic_path", "config", "content_distance", "content_loss",
+    "data", "extract_features", "get_profile", "gram_matrix", "largest_size", "layer_table", "list_examples",
+    "load_example", "load_image", "load_vgg", "make_closure", "make_optimizer", "mean_std", "metrics",
+    "optimize_image", "pil_to_tensor", "plain_loop", "plots", "range_penalty", "reconstruct_content",
+    "resize_longest_side", "resize_style", "save_image", "show_images", "statistics", "style_distance",
+    "style_loss", "stylize", "synthesize_texture", "tensor_to_pil", "textbook_style_transfer", "total_loss",
+    "tv_loss", "widgets", "widgets_quiz",
 ]
 
 
@@ -77,7 +81,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # what type checkers and editors see: the same names, imported eagerly
-    from . import checks, config, data, plots, widgets
+    from . import checks, config, data, metrics, plots, statistics, widgets, widgets_quiz
     from .config import get_profile
     from .data import classic_path, list_examples, load_example
     from .errors import (
@@ -93,10 +97,12 @@ if TYPE_CHECKING:  # what type checkers and editors see: the same names, importe
     from .images import load_image, pil_to_tensor, resize_longest_side, save_image, show_images, tensor_to_pil
     from .loop import make_closure, make_optimizer, plain_loop
     from .losses import content_loss, gram_matrix, style_loss, total_loss, tv_loss
+    from .metrics import content_distance, style_distance
     from .objective import StyleObjective, textbook_style_transfer
     from .optimize import Result, optimize_image
     from .pyramid import ImagePyramid, automatic_levels
     from .robust import MIN_WORKING_SIZE, RANGE_WEIGHT, range_penalty
     from .settings import StyleSettings, choose_device, largest_size
+    from .statistics import adain, mean_std
     from .transfer import reconstruct_content, resize_style, stylize, synthesize_texture
     from .vgg import CONTENT_LAYER, LAYER_NAMES, STYLE_LAYERS, VGG19Features, extract_features, layer_table, load_vgg

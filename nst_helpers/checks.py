@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from .loop import make_closure
 from .losses import content_loss, gram_matrix, style_loss, total_loss, tv_loss
 from .objective import StyleObjective, textbook_style_transfer
+from .statistics import mean_std, random_directions, sliced_wasserstein
 from .vgg import LAYER_NAMES, VGG19Features, extract_features, load_vgg
 
 OK, WRONG = "✅", "❌"
@@ -441,3 +442,49 @@ def check_style_transfer(fn: Callable) -> Callable:
     model = load_vgg("original", device="cpu")
     return _verdict("style transfer", fn, textbook_style_transfer,
                     lambda f: _diagnose_style_transfer(f, model), error_hint=_transfer_error_hint)
+# Notebook 08: other style statistics.
+
+
+def _diagnose_mean_std(fn: Callable) -> str | None:
+    features = torch.randn(2, 3, 4, 5, generator=torch.Generator().manual_seed(SEED)).requires_grad_(True)
+    expected = mean_std(features)
+    answer = fn(features)
+    if not isinstance(answer, torch.Tensor) or tuple(answer.shape) != tuple(expected.shape):
+        got = tuple(answer.shape) if isinstance(answer, torch.Tensor) else type(answer).__name__
+        return f"expected a tensor of shape (B, 2, N) = {tuple(expected.shape)}, got {got}; stack means, stds on dim 1"
+    if _matches(answer, expected):
+        return _gradient_problem(answer, expected, [features])
+    flat = features.flatten(2)
+    unbiased = torch.stack([flat.mean(2), flat.std(2, unbiased=True)], dim=1)
+    variance = torch.stack([flat.mean(2), flat.var(2, unbiased=False)], dim=1)
+    mistakes = [(unbiased, "the standard deviation divides by M - 1: use var(unbiased=False), the mean over positions"),
+                (variance, "the second row holds variances: take the square root (after adding EPS = 1e-8)")]
+    return _first_mistake(answer, mistakes) or "wrong values: row 0 the channel means, row 1 sqrt(variance + 1e-8)"
+
+
+def check_mean_std(fn: Callable) -> Callable:
+    """Check ``fn(features (B, N, H, W)) -> (B, 2, N)`` against :func:`nst_helpers.statistics.mean_std`."""
+    return _verdict("mean_std", fn, mean_std, _diagnose_mean_std)
+
+
+def _diagnose_sliced_wasserstein(fn: Callable) -> str | None:
+    generator = torch.Generator().manual_seed(SEED)
+    flat = torch.randn(1, 4, 10, generator=generator).requires_grad_(True)
+    target = torch.randn(1, 4, 10, generator=generator) * 2 + 1
+    directions = random_directions(4, 6, generator).float()
+    expected = sliced_wasserstein(flat, target, directions)
+    answer = fn(flat, target, directions)
+    problem = _scalar_problem(answer)
+    if problem:
+        return problem
+    if _matches(answer, expected):
+        return _gradient_problem(answer, expected, [flat])
+    unsorted = ((directions.T @ flat - directions.T @ target) ** 2).mean()
+    if _matches(answer, unsorted):
+        return "the projections are compared unsorted (position by position): sort each along the last dimension"
+    return "wrong value: project with directions.T @ features, sort along positions, mean of squared differences"
+
+
+def check_sliced_wasserstein(fn: Callable) -> Callable:
+    """Check ``fn(flat (B, N, M), target (B, N, M), directions (N, K))`` against the package's (equal M)."""
+    return _verdict("sliced_wasserstein", fn, sliced_wasserstein, _diagnose_sliced_wasserstein)

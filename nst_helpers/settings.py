@@ -27,6 +27,7 @@ OPTIMIZERS = ("lbfgs", "adam")
 INITS = ("content", "noise", "style")
 POOLINGS = ("max", "avg")
 PRECISIONS = ("auto", "fp32", "bf16")
+STATISTICS = ("gram", "sliced_wasserstein", "meanstd")  # style statistics: nst_helpers.statistics
 
 # Bytes one pixel of the optimized image needs: 1.9 KB of VGG19 activations for a forward-backward pass and 3.2 KB of
 # L-BFGS history (100 pairs of float32 vectors, pyramid levels included); measured in benchmarks/README.md.
@@ -123,6 +124,7 @@ class StyleSettings:
     device: str | None = None  # None: the best available
     textbook: bool = False  # True: the notebooks' plain loop, no speed-ups or guards
     size_limit: int | None = None  # largest longest side allowed; None: from the device's memory
+    statistic: str = "gram"  # what the style loss matches: Gram matrices, feature distributions, or means and stds
 
     def __post_init__(self) -> None:
         _check_weights(self)
@@ -183,6 +185,14 @@ def _choice(name: str, value: Any, choices: Sequence[str]) -> None:
         raise SettingsError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
 
 
+def named_choice(name: str, value: Any, choices: Sequence[str]) -> None:
+    """Like :func:`_choice`, with a did-you-mean for a near miss or the start of a name."""
+    if value not in choices:
+        close = [c for c in choices if c.startswith(str(value))] or difflib.get_close_matches(str(value), choices, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise SettingsError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}{hint}")
+
+
 def _layer(name: str, value: Any) -> None:
     if value not in LAYER_NAMES:
         close = difflib.get_close_matches(str(value), LAYER_NAMES, n=1)
@@ -218,6 +228,7 @@ def _check_names(settings: StyleSettings) -> None:
     _choice("weights", settings.weights, WEIGHT_SOURCES)
     _choice("pooling", settings.pooling, POOLINGS)
     _choice("precision", settings.precision, PRECISIONS)
+    named_choice("statistic", settings.statistic, STATISTICS)
     _layer("content_layer", settings.content_layer)
     for layer in settings.style_layers:
         _layer("style_layers", layer)

@@ -68,6 +68,7 @@ def build_objective(
         style_blend=settings.style_blend, content_layer=settings.content_layer, style_layers=settings.style_layers,
         weights={"content": settings.content_weight, "style": settings.style_weight, "tv": settings.tv_weight},
         textbook=settings.textbook, bf16=resolve_precision(settings.precision, device) == torch.bfloat16,
+        statistic=settings.statistic, seed=settings.seed,
     )
 
 
@@ -198,6 +199,8 @@ def stylize(
     if settings.style_blend is not None and len(settings.style_blend) != len(style_list):
         raise SettingsError(f"style_blend has {len(settings.style_blend)} weights for {len(style_list)} style "
                             "images; give one weight per style image")
+    if settings.statistic == "sliced_wasserstein" and len(style_list) > 1:
+        raise SettingsError("statistic='sliced_wasserstein' takes one style image; use 'gram' or 'meanstd' to blend")
     content_image = load_image(content)
     style_images = [load_image(item) for item in style_list]
     size = check_loaded_size(content_image, settings)
