@@ -43,6 +43,7 @@ _SOURCES = {
     "ImagePyramid": "pyramid", "automatic_levels": "pyramid",
     "MIN_WORKING_SIZE": "robust", "RANGE_WEIGHT": "robust", "range_penalty": "robust",
     "StyleSettings": "settings", "choose_device": "settings", "largest_size": "settings",
+    "inpaint": "inpaint", "mix_scales": "mixing", "load_mask": "guided",
     "reconstruct_content": "transfer", "resize_style": "transfer", "stylize": "transfer",
     "synthesize_texture": "transfer",
     "CONTENT_LAYER": "vgg", "LAYER_NAMES": "vgg", "STYLE_LAYERS": "vgg", "VGG19Features": "vgg",
@@ -54,10 +55,10 @@ __all__ = [
     "ImageNotFoundError", "ImagePyramid", "NSTError", "OutputPathError", "Result", "SettingsError",
     "SettingsTypeError", "StyleObjective", "StyleSettings", "VGG19Features", "WeightsError", "automatic_levels",
     "checks", "choose_device", "classic_path", "config", "content_loss", "data", "extract_features", "get_profile",
-    "gram_matrix", "largest_size", "layer_table", "list_examples", "load_example", "load_image", "load_vgg",
-    "make_closure", "make_optimizer", "optimize_image", "pil_to_tensor", "plain_loop", "plots", "range_penalty",
-    "reconstruct_content", "resize_longest_side", "resize_style", "save_image", "show_images", "style_loss",
-    "stylize", "synthesize_texture", "tensor_to_pil", "total_loss", "tv_loss", "widgets",
+    "gram_matrix", "inpaint", "largest_size", "layer_table", "list_examples", "load_example", "load_image",
+    "load_mask", "load_vgg", "make_closure", "make_optimizer", "mix_scales", "optimize_image", "pil_to_tensor",
+    "plain_loop", "plots", "range_penalty", "reconstruct_content", "resize_longest_side", "resize_style", "save_image",
+    "show_images", "style_loss", "stylize", "synthesize_texture", "tensor_to_pil", "total_loss", "tv_loss", "widgets",
 ]
 
 
@@ -90,9 +91,12 @@ if TYPE_CHECKING:  # what type checkers and editors see: the same names, importe
         SettingsTypeError,
         WeightsError,
     )
+    from .guided import load_mask
     from .images import load_image, pil_to_tensor, resize_longest_side, save_image, show_images, tensor_to_pil
+    from .inpaint import inpaint
     from .loop import make_closure, make_optimizer, plain_loop
     from .losses import content_loss, gram_matrix, style_loss, total_loss, tv_loss
+    from .mixing import mix_scales
     from .objective import StyleObjective
     from .optimize import Result, optimize_image
     from .pyramid import ImagePyramid, automatic_levels

@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from .errors import NSTError
-from .settings import INITS, OPTIMIZERS, POOLINGS, PRECISIONS, StyleSettings
+from .settings import COLOR_MODES, INITS, OPTIMIZERS, POOLINGS, PRECISIONS, StyleSettings
 from .vgg import WEIGHT_SOURCES
 
 DEMO_CONTENT, DEMO_STYLE = "chelsea", "brushstrokes"
 DEMO_DEFAULTS = {"size": 256, "steps": 150}
 CHOICES = {"optimizer": OPTIMIZERS, "init": INITS, "weights": WEIGHT_SOURCES, "pooling": POOLINGS,
-           "precision": PRECISIONS}
+           "precision": PRECISIONS, "preserve_colors": COLOR_MODES}
 LISTS = {"style_layers": str, "style_blend": float, "scales": float, "steps": int}
 METAVARS = {"style_layers": "LAYER", "style_blend": "W", "scales": "S", "steps": "N", "pyramid_levels": "L"}
 NUMBERS = {"content_weight": float, "style_weight": float, "tv_weight": float, "style_scale": float, "lr": float,
@@ -51,6 +51,8 @@ HELP = {
     "device": "cpu, cuda, cuda:1 or mps (default: the best available)",
     "textbook": "run the notebooks' plain loop without speed-ups or guards",
     "size_limit": "largest --size allowed (default: from the device's memory)",
+    "preserve_colors": "keep the content's colours: transfer lightness only, or recolour the style first "
+                       "(default: the style's colours)",
 }
 
 

@@ -27,6 +27,7 @@ OPTIMIZERS = ("lbfgs", "adam")
 INITS = ("content", "noise", "style")
 POOLINGS = ("max", "avg")
 PRECISIONS = ("auto", "fp32", "bf16")
+COLOR_MODES = ("luminance", "histogram")  # preserve_colors (notebook 07, nst_helpers.control)
 
 # Bytes one pixel of the optimized image needs: 1.9 KB of VGG19 activations for a forward-backward pass and 3.2 KB of
 # L-BFGS history (100 pairs of float32 vectors, pyramid levels included); measured in benchmarks/README.md.
@@ -123,6 +124,7 @@ class StyleSettings:
     device: str | None = None  # None: the best available
     textbook: bool = False  # True: the notebooks' plain loop, no speed-ups or guards
     size_limit: int | None = None  # largest longest side allowed; None: from the device's memory
+    preserve_colors: str | None = None  # keep the content's colours: "luminance" or "histogram"; None: the style's
 
     def __post_init__(self) -> None:
         _check_weights(self)
@@ -218,6 +220,8 @@ def _check_names(settings: StyleSettings) -> None:
     _choice("weights", settings.weights, WEIGHT_SOURCES)
     _choice("pooling", settings.pooling, POOLINGS)
     _choice("precision", settings.precision, PRECISIONS)
+    if settings.preserve_colors is not None:
+        _choice("preserve_colors", settings.preserve_colors, COLOR_MODES)
     _layer("content_layer", settings.content_layer)
     for layer in settings.style_layers:
         _layer("style_layers", layer)
