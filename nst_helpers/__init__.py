@@ -43,7 +43,7 @@ _SOURCES = {
     "ImagePyramid": "pyramid", "automatic_levels": "pyramid",
     "MIN_WORKING_SIZE": "robust", "RANGE_WEIGHT": "robust", "range_penalty": "robust",
     "StyleSettings": "settings", "choose_device": "settings", "largest_size": "settings",
-    "inpaint": "inpaint", "mix_scales": "mixing", "load_mask": "guided",
+    "inpaint": "inpainting", "mix_scales": "mixing", "load_mask": "guided",
     "reconstruct_content": "transfer", "resize_style": "transfer", "stylize": "transfer",
     "synthesize_texture": "transfer",
     "CONTENT_LAYER": "vgg", "LAYER_NAMES": "vgg", "STYLE_LAYERS": "vgg", "VGG19Features": "vgg",
@@ -93,7 +93,7 @@ if TYPE_CHECKING:  # what type checkers and editors see: the same names, importe
     )
     from .guided import load_mask
     from .images import load_image, pil_to_tensor, resize_longest_side, save_image, show_images, tensor_to_pil
-    from .inpaint import inpaint
+    from .inpainting import inpaint
     from .loop import make_closure, make_optimizer, plain_loop
     from .losses import content_loss, gram_matrix, style_loss, total_loss, tv_loss
     from .mixing import mix_scales

@@ -15,7 +15,7 @@ import torch
 from .config import get_profile
 from .data import load_example
 from .images import load_image, resize_longest_side
-from .inpaint import inpaint
+from .inpainting import inpaint
 from .optimize import Callback, Result
 from .settings import COLOR_MODES, StyleSettings
 from .transfer import stylize

@@ -32,8 +32,7 @@ from .transfer import check_loaded_size
 from .vgg import STYLE_LAYERS, VGG19Features, load_vgg
 
 # Defaults: the image's own size, a texture synthesis from noise in the hole, a light shallow content term.
-INPAINT = {"size": None, "steps": 100, "init": "noise", "content_layer": "relu2_1", "content_weight": 1.0,
-           "style_weight": 30.0, "tv_weight": 10.0}
+INPAINT = {"size": None, "steps": 100, "init": "noise", "content_layer": "relu2_1", "tv_weight": 10.0}
 NOISE = 0.2  # width of the uniform noise added to the start in the hole
 
 
@@ -64,8 +63,8 @@ def inpaint(
     input's exactly. A mask of another size is resized with a warning; soft masks are cut at 0.5.
     """
     settings = StyleSettings.from_options(settings or StyleSettings(**INPAINT), **options)
-    if settings.textbook:
-        raise SettingsError("inpaint needs textbook=False (the plain loop cannot keep the known pixels fixed)")
+    if settings.textbook or settings.style_blend is not None or settings.preserve_colors is not None:
+        raise SettingsError("inpaint takes neither textbook, style_blend nor preserve_colors; leave them unset")
     picture = load_image(image)
     picture = resize_longest_side(picture, check_loaded_size(picture, settings))
     hole = load_hole(mask, picture, source)
