@@ -28,7 +28,8 @@ __version__ = "0.1.0"
 
 # public name -> the module that defines it; the submodules a notebook uses map to themselves
 _SOURCES = {
-    "checks": "checks", "config": "config", "data": "data", "plots": "plots", "widgets": "widgets",
+    "checks": "checks", "config": "config", "control": "control", "data": "data", "plots": "plots",
+    "widgets": "widgets",
     "get_profile": "config",
     "classic_path": "data", "list_examples": "data", "load_example": "data",
     "DownloadError": "errors", "ImageError": "errors", "ImageNotFoundError": "errors", "NSTError": "errors",
@@ -54,11 +55,12 @@ __all__ = [
     "CONTENT_LAYER", "LAYER_NAMES", "MIN_WORKING_SIZE", "RANGE_WEIGHT", "STYLE_LAYERS", "DownloadError", "ImageError",
     "ImageNotFoundError", "ImagePyramid", "NSTError", "OutputPathError", "Result", "SettingsError",
     "SettingsTypeError", "StyleObjective", "StyleSettings", "VGG19Features", "WeightsError", "automatic_levels",
-    "checks", "choose_device", "classic_path", "config", "content_loss", "data", "extract_features", "get_profile",
-    "gram_matrix", "inpaint", "largest_size", "layer_table", "list_examples", "load_example", "load_image",
-    "load_mask", "load_vgg", "make_closure", "make_optimizer", "mix_scales", "optimize_image", "pil_to_tensor",
-    "plain_loop", "plots", "range_penalty", "reconstruct_content", "resize_longest_side", "resize_style", "save_image",
-    "show_images", "style_loss", "stylize", "synthesize_texture", "tensor_to_pil", "total_loss", "tv_loss", "widgets",
+    "checks", "choose_device", "classic_path", "config", "content_loss", "control", "data", "extract_features",
+    "get_profile", "gram_matrix", "inpaint", "largest_size", "layer_table", "list_examples", "load_example",
+    "load_image", "load_mask", "load_vgg", "make_closure", "make_optimizer", "mix_scales", "optimize_image",
+    "pil_to_tensor", "plain_loop", "plots", "range_penalty", "reconstruct_content", "resize_longest_side",
+    "resize_style", "save_image", "show_images", "style_loss", "stylize", "synthesize_texture", "tensor_to_pil",
+    "total_loss", "tv_loss", "widgets",
 ]
 
 
@@ -78,7 +80,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # what type checkers and editors see: the same names, imported eagerly
-    from . import checks, config, data, plots, widgets
+    from . import checks, config, control, data, plots, widgets
     from .config import get_profile
     from .data import classic_path, list_examples, load_example
     from .errors import (
