@@ -5,7 +5,8 @@ A style transfer copies the painting's colours along with its strokes. Two ways 
 - ``"luminance"``: transfer on lightness only. Content and style become grey images of their CIE L* channel, the
   style's lightness first matched to the content's mean and spread, :math:`L_s' = (L_s - \mu_s)\,\sigma_c/\sigma_s +
   \mu_c`; the stylized lightness is then recombined with the content's a*, b* channels. The paper uses YIQ; CIELAB
-  (scikit-image's ``rgb2lab``) separates lightness from colour the same way and is what the tests measure.
+  (scikit-image's ``rgb2lab``) separates lightness from colour the same way and is what the tests measure. Only
+  the final image is recombined: progress frames and callbacks show the grey lightness being stylized.
 - ``"histogram"``: recolour the style image with the photo's colours before the transfer, so the network copies
   colours that already are the photo's. The paper's linear transfer :func:`linear_color_transfer` (mean and
   covariance) is used; :func:`histogram_color_transfer` (scikit-image's per-channel histogram matching) is the
