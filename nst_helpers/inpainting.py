@@ -87,11 +87,12 @@ def inpaint(
 
 
 def initial_fill(picture: torch.Tensor, hole: torch.Tensor, settings: StyleSettings) -> torch.Tensor:
-    """The start: the biharmonic fill (the right colours at once), plus uniform noise of width ``NOISE`` with ``init=
-    "noise"`` (the texture grows from it); with a hole over everything, the hole is pure noise."""
-    noise = torch.rand(picture.shape, generator=torch.Generator().manual_seed(settings.seed))
+    """The start: the biharmonic fill (the right colours at once), plus grey uniform noise of width ``NOISE`` with
+    ``init="noise"`` (the texture grows from it); with a hole over everything, the hole is pure noise."""
+    generator = torch.Generator().manual_seed(settings.seed)
     if bool(hole.all()):
-        return noise
+        return torch.rand(picture.shape, generator=generator)
+    noise = torch.rand(1, 1, *picture.shape[-2:], generator=generator)  # grey: no colour specks in a grey texture
     smooth = biharmonic(picture, hole)
     return (smooth + (noise - 0.5) * NOISE).clamp(0, 1) if settings.init == "noise" else smooth
 
