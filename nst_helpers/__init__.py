@@ -28,8 +28,8 @@ __version__ = "0.1.0"
 
 # public name -> the module that defines it; the submodules a notebook uses map to themselves
 _SOURCES = {
-    "checks": "checks", "config": "config", "data": "data", "plots": "plots", "widgets": "widgets",
-    "metrics": "metrics", "statistics": "statistics", "widgets_quiz": "widgets_quiz",
+    "checks": "checks", "config": "config", "control": "control", "data": "data", "plots": "plots",
+    "widgets": "widgets", "metrics": "metrics", "statistics": "statistics", "widgets_quiz": "widgets_quiz",
     "content_distance": "metrics", "style_distance": "metrics", "adain": "statistics", "mean_std": "statistics",
     "get_profile": "config",
     "classic_path": "data", "list_examples": "data", "load_example": "data",
@@ -45,6 +45,7 @@ _SOURCES = {
     "ImagePyramid": "pyramid", "automatic_levels": "pyramid",
     "MIN_WORKING_SIZE": "robust", "RANGE_WEIGHT": "robust", "range_penalty": "robust",
     "StyleSettings": "settings", "choose_device": "settings", "largest_size": "settings",
+    "inpaint": "inpainting", "mix_scales": "mixing", "load_mask": "guided",
     "reconstruct_content": "transfer", "resize_style": "transfer", "stylize": "transfer",
     "synthesize_texture": "transfer",
     "CONTENT_LAYER": "vgg", "LAYER_NAMES": "vgg", "STYLE_LAYERS": "vgg", "VGG19Features": "vgg",
@@ -52,16 +53,16 @@ _SOURCES = {
 }
 
 __all__ = [
-    "CONTENT_LAYER", "LAYER_NAMES", "MIN_WORKING_SIZE", "RANGE_WEIGHT", "STYLE_LAYERS", "DownloadError", "ImageError",
-    "ImageNotFoundError", "ImagePyramid", "NSTError", "OutputPathError", "Result", "SettingsError",
+    "CONTENT_LAYER", "LAYER_NAMES", "MIN_WORKING_SIZE", "RANGE_WEIGHT", "STYLE_LAYERS", "DownloadError",
+    "ImageError", "ImageNotFoundError", "ImagePyramid", "NSTError", "OutputPathError", "Result", "SettingsError",
     "SettingsTypeError", "StyleObjective", "StyleSettings", "VGG19Features", "WeightsError", "adain",
     "automatic_levels", "checks", "choose_device", "classic_path", "config", "content_distance", "content_loss",
-    "data", "extract_features", "get_profile", "gram_matrix", "largest_size", "layer_table", "list_examples",
-    "load_example", "load_image", "load_vgg", "make_closure", "make_optimizer", "mean_std", "metrics",
-    "optimize_image", "pil_to_tensor", "plain_loop", "plots", "range_penalty", "reconstruct_content",
-    "resize_longest_side", "resize_style", "save_image", "show_images", "statistics", "style_distance",
-    "style_loss", "stylize", "synthesize_texture", "tensor_to_pil", "textbook_style_transfer", "total_loss",
-    "tv_loss", "widgets", "widgets_quiz",
+    "control", "data", "extract_features", "get_profile", "gram_matrix", "inpaint", "largest_size", "layer_table",
+    "list_examples", "load_example", "load_image", "load_mask", "load_vgg", "make_closure", "make_optimizer",
+    "mean_std", "metrics", "mix_scales", "optimize_image", "pil_to_tensor", "plain_loop", "plots", "range_penalty",
+    "reconstruct_content", "resize_longest_side", "resize_style", "save_image", "show_images", "statistics",
+    "style_distance", "style_loss", "stylize", "synthesize_texture", "tensor_to_pil", "textbook_style_transfer",
+    "total_loss", "tv_loss", "widgets", "widgets_quiz",
 ]
 
 
@@ -81,7 +82,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # what type checkers and editors see: the same names, imported eagerly
-    from . import checks, config, data, metrics, plots, statistics, widgets, widgets_quiz
+    from . import checks, config, control, data, metrics, plots, statistics, widgets, widgets_quiz
     from .config import get_profile
     from .data import classic_path, list_examples, load_example
     from .errors import (
@@ -94,10 +95,13 @@ if TYPE_CHECKING:  # what type checkers and editors see: the same names, importe
         SettingsTypeError,
         WeightsError,
     )
+    from .guided import load_mask
     from .images import load_image, pil_to_tensor, resize_longest_side, save_image, show_images, tensor_to_pil
+    from .inpainting import inpaint
     from .loop import make_closure, make_optimizer, plain_loop
     from .losses import content_loss, gram_matrix, style_loss, total_loss, tv_loss
     from .metrics import content_distance, style_distance
+    from .mixing import mix_scales
     from .objective import StyleObjective, textbook_style_transfer
     from .optimize import Result, optimize_image
     from .pyramid import ImagePyramid, automatic_levels

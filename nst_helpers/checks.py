@@ -18,6 +18,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from .guided import guided_gram
 from .loop import make_closure
 from .losses import content_loss, gram_matrix, style_loss, total_loss, tv_loss
 from .objective import StyleObjective, textbook_style_transfer
@@ -488,3 +489,57 @@ def _diagnose_sliced_wasserstein(fn: Callable) -> str | None:
 def check_sliced_wasserstein(fn: Callable) -> Callable:
     """Check ``fn(flat (B, N, M), target (B, N, M), directions (N, K))`` against the package's (equal M)."""
     return _verdict("sliced_wasserstein", fn, sliced_wasserstein, _diagnose_sliced_wasserstein)
+
+
+# Notebook 07: controlling the result.
+
+
+def _diagnose_guided_gram(fn: Callable) -> str | None:
+    generator = torch.Generator().manual_seed(SEED)
+    features = torch.randn(1, 3, 4, 5, generator=generator).requires_grad_(True)
+    mask = torch.rand(1, 1, 4, 5, generator=generator)  # soft: telling m from m**2 apart
+    expected = guided_gram(features, mask, textbook=True)
+    answer = fn(features, mask)
+    if _matches(answer, expected):
+        return _gradient_problem(answer, expected, [features])
+    plain = gram_matrix(features * mask).detach() * 20
+    mistakes = [
+        (plain / 20, "divided by the number of positions H*W: divide by the mask's area, sum(m**2)"),
+        (plain / mask.sum(), "divided by sum(m): with m applied to both factors the weights are m**2; divide by "
+                             "sum(m**2)"),
+        (gram_matrix(features).detach(), "the mask is missing: multiply the features by it first"),
+        (plain, "not normalized: divide by sum(m**2)"),
+    ]
+    return _first_mistake(answer, mistakes) or "wrong values: expected (F m)(F m)^T / sum(m**2)"
+
+
+def check_guided_gram(fn: Callable) -> Callable:
+    """Check ``fn(features (1, N, H, W), mask (1, 1, H, W)) -> (1, N, N)`` against the guided Gram matrix."""
+    return _verdict("guided_gram", fn, lambda features, mask: guided_gram(features, mask, textbook=True),
+                    _diagnose_guided_gram)
+
+
+def _reference_match_statistics(values: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """``(x - mean_x) * std_like / std_x + mean_like`` (the luminance matching of notebook 07, on any tensor)."""
+    return (values - values.mean()) * like.std() / values.std() + like.mean()
+
+
+def _diagnose_match_statistics(fn: Callable) -> str | None:
+    generator = torch.Generator().manual_seed(SEED)
+    values, like = 40 + 20 * torch.rand(50, generator=generator), 60 + 5 * torch.randn(70, generator=generator)
+    expected = _reference_match_statistics(values, like)
+    answer = fn(values, like)
+    if _matches(answer, expected):
+        return None
+    centred = values - values.mean()
+    mistakes = [
+        (centred + like.mean(), "only the mean moved: scale by std(like) / std(values) too"),
+        (centred * like.var() / values.var() + like.mean(), "used variances: scale by the ratio of standarddeviations"),
+        (centred * values.std() / like.std() + like.mean(), "the ratio is upside down: std(like) / std(values)"),
+    ]
+    return _first_mistake(answer, mistakes) or "wrong values: expected (x - mean x) std(like) / std(x) + mean(like)"
+
+
+def check_match_statistics(fn: Callable) -> Callable:
+    """Check ``fn(values, like)``: ``values`` shifted and scaled to the mean and standard deviation of ``like``."""
+    return _verdict("match_statistics", fn, _reference_match_statistics, _diagnose_match_statistics)

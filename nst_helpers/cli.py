@@ -1,4 +1,5 @@
-"""Command line: ``python -m nst_helpers stylize CONTENT STYLE [STYLE ...] -o OUT`` and ``python -m nst_helpers demo``.
+"""Command line: ``python -m nst_helpers stylize CONTENT STYLE [STYLE ...] -o OUT``, ``python -m nst_helpers inpaint
+IMAGE MASK -o OUT`` and ``python -m nst_helpers demo``.
 
 Every option of :class:`~nst_helpers.settings.StyleSettings` is a flag, with its choices and default taken from it.
 Options and the output path are checked before anything is loaded. Bad input ends with a one-line message and exit
@@ -18,13 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from .errors import NSTError
-from .settings import INITS, OPTIMIZERS, POOLINGS, PRECISIONS, STATISTICS, StyleSettings
+from .settings import COLOR_MODES, INITS, OPTIMIZERS, POOLINGS, PRECISIONS, STATISTICS, StyleSettings
 from .vgg import WEIGHT_SOURCES
 
 DEMO_CONTENT, DEMO_STYLE = "chelsea", "brushstrokes"
 DEMO_DEFAULTS = {"size": 256, "steps": 150}
+INPAINT_DEFAULTS = {"size": None, "steps": 100, "init": "noise", "content_layer": "relu2_1", "tv_weight": 10.0}
 CHOICES = {"optimizer": OPTIMIZERS, "init": INITS, "weights": WEIGHT_SOURCES, "pooling": POOLINGS,
-           "precision": PRECISIONS, "statistic": STATISTICS}
+           "precision": PRECISIONS, "statistic": STATISTICS, "preserve_colors": COLOR_MODES}
 LISTS = {"style_layers": str, "style_blend": float, "scales": float, "steps": int}
 METAVARS = {"style_layers": "LAYER", "style_blend": "W", "scales": "S", "steps": "N", "pyramid_levels": "L"}
 NUMBERS = {"content_weight": float, "style_weight": float, "tv_weight": float, "style_scale": float, "lr": float,
@@ -52,6 +54,8 @@ HELP = {
     "textbook": "run the notebooks' plain loop without speed-ups or guards",
     "size_limit": "largest --size allowed (default: from the device's memory)",
     "statistic": "what the style loss matches: gram, sliced_wasserstein or meanstd",
+    "preserve_colors": "keep the content's colours: transfer lightness only, or recolour the style first "
+                       "(default: the style's colours)",
 }
 
 
@@ -88,7 +92,17 @@ def build_parser() -> argparse.ArgumentParser:
     stylize.add_argument("--save-every", type=int, default=None, metavar="N",
                          help="also save the image every N steps as OUT_stepN.png (default: never)")
     stylize.add_argument("--quiet", action="store_true", help=QUIET_HELP)
+    stylize.add_argument("--mask", action="append", dest="masks", default=None, metavar="FILE",
+                         help="where each style goes (white = its region): once per style, in the styles' order")
     add_settings_options(stylize, StyleSettings())
+    inpaint = commands.add_parser("inpaint", help="fill the white part of MASK with the texture of the rest of IMAGE")
+    inpaint.add_argument("content", metavar="image", help="the image with a hole: a file path or an http(s) URL")
+    inpaint.add_argument("mask", help="the hole: an image file, white = fill")
+    inpaint.add_argument("--source", default=None, help="take the texture from this image instead (default: IMAGE)")
+    inpaint.add_argument("-o", "--output", help="where to write the result (default: IMAGE_inpainted.png)")
+    inpaint.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
+    inpaint.add_argument("--quiet", action="store_true", help=QUIET_HELP)
+    add_settings_options(inpaint, StyleSettings(**INPAINT_DEFAULTS))
     demo = commands.add_parser("demo", help="stylize a shipped example offline and write the result")
     demo.add_argument("-o", "--output", help="where to write the result (default: nst_demo.png)")
     demo.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
@@ -99,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def settings_from_args(args: argparse.Namespace) -> StyleSettings:
     """The :class:`StyleSettings` the flags ask for (unset flags keep the defaults); validated on creation."""
-    options: dict[str, Any] = DEMO_DEFAULTS.copy() if args.command == "demo" else {}
+    options: dict[str, Any] = {"demo": DEMO_DEFAULTS, "inpaint": INPAINT_DEFAULTS}.get(args.command, {}).copy()
     for item in fields(StyleSettings):
         value = getattr(args, item.name)
         if value is not None and value is not False:
@@ -110,7 +124,8 @@ def settings_from_args(args: argparse.Namespace) -> StyleSettings:
 def _default_output(args: argparse.Namespace) -> Path:
     if args.command == "demo":
         return Path("nst_demo.png")
-    return Path(f"{Path(args.content).stem if '://' not in args.content else 'result'}_stylized.png")
+    suffix = "inpainted" if args.command == "inpaint" else "stylized"
+    return Path(f"{Path(args.content).stem if '://' not in args.content else 'result'}_{suffix}.png")
 
 
 def _progress_saver(args: argparse.Namespace, output: Path, inputs: list[str]) -> Any:
@@ -168,12 +183,18 @@ def _stylize(args: argparse.Namespace, settings: StyleSettings, output: Path, in
         print(f"Stylizing the example '{DEMO_CONTENT}' in the style '{DEMO_STYLE}' at {settings.size} px, "
               f"{settings.steps} steps (offline; on a CPU this takes a minute or two)...", flush=True)
     else:
-        content, styles = args.content, list(args.styles)
+        content, styles = args.content, list(getattr(args, "styles", []))
     shown = LastShown(_progress_saver(args, output, inputs))
     try:
         with warnings.catch_warnings(record=True) as caught:  # the filters stay as they are; only the display changes
-            result = stylize(content, styles, settings, progress=not args.quiet, callback=shown,
-                             every=getattr(args, "save_every", None))
+            if args.command == "inpaint":
+                from .inpainting import inpaint
+
+                result = inpaint(args.content, args.mask, source=args.source, settings=settings,
+                                 progress=not args.quiet, callback=shown)
+            else:
+                result = stylize(content, styles, settings, masks=getattr(args, "masks", None),
+                                 progress=not args.quiet, callback=shown, every=getattr(args, "save_every", None))
     except KeyboardInterrupt:
         if shown.image is None:
             raise
@@ -197,7 +218,9 @@ def _run(args: argparse.Namespace) -> int:
     from .images import check_output_path, resize_longest_side
 
     settings = settings_from_args(args)
-    inputs = [] if args.command == "demo" else [args.content, *args.styles]
+    inputs = [] if args.command == "demo" else [
+        args.content, *getattr(args, "styles", []), *(getattr(args, "masks", None) or []),
+        *[getattr(args, name, None) for name in ("mask", "source") if getattr(args, name, None)]]
     output = check_output_path(args.output or _default_output(args), overwrite=args.overwrite, protect=inputs)
     result, shown = _stylize(args, settings, output, inputs)
     if result is None:

@@ -28,6 +28,7 @@ INITS = ("content", "noise", "style")
 POOLINGS = ("max", "avg")
 PRECISIONS = ("auto", "fp32", "bf16")
 STATISTICS = ("gram", "sliced_wasserstein", "meanstd")  # style statistics: nst_helpers.statistics
+COLOR_MODES = ("luminance", "histogram")  # preserve_colors (notebook 07, nst_helpers.control)
 
 # Bytes one pixel of the optimized image needs: 1.9 KB of VGG19 activations for a forward-backward pass and 3.2 KB of
 # L-BFGS history (100 pairs of float32 vectors, pyramid levels included); measured in benchmarks/README.md.
@@ -125,6 +126,7 @@ class StyleSettings:
     textbook: bool = False  # True: the notebooks' plain loop, no speed-ups or guards
     size_limit: int | None = None  # largest longest side allowed; None: from the device's memory
     statistic: str = "gram"  # what the style loss matches: Gram matrices, feature distributions, or means and stds
+    preserve_colors: str | None = None  # keep the content's colours: "luminance" or "histogram"; None: the style's
 
     def __post_init__(self) -> None:
         _check_weights(self)
@@ -229,6 +231,8 @@ def _check_names(settings: StyleSettings) -> None:
     _choice("pooling", settings.pooling, POOLINGS)
     _choice("precision", settings.precision, PRECISIONS)
     named_choice("statistic", settings.statistic, STATISTICS)
+    if settings.preserve_colors is not None:
+        _choice("preserve_colors", settings.preserve_colors, COLOR_MODES)
     _layer("content_layer", settings.content_layer)
     for layer in settings.style_layers:
         _layer("style_layers", layer)

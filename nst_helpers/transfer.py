@@ -16,7 +16,9 @@ import torch
 import torch.nn.functional as F
 
 from .config import resolve_precision
+from .control import prepare_colors, restore_colors
 from .errors import SettingsError
+from .guided import GuidedObjective, Region, load_mask
 from .images import load_image, resize_longest_side
 from .loop import plain_loop
 from .objective import StyleObjective
@@ -57,19 +59,30 @@ def resize_style(style: torch.Tensor, like: torch.Tensor, scale: float, layers: 
 
 
 def build_objective(
-    model: VGG19Features, content: torch.Tensor | None, styles: Sequence[torch.Tensor], settings: StyleSettings
+    model: VGG19Features, content: torch.Tensor | None, styles: Sequence[torch.Tensor], settings: StyleSettings,
+    regions: Sequence[Region] | None = None,
 ) -> StyleObjective:
-    """The loss of a run at the size of ``content`` (or of the first style, for a texture)."""
+    """The loss of a run at the size of ``content`` (or of the first style, for a texture). ``regions`` (notebook
+    07): style ``i`` of each region's ``style`` index, its mask resized to ``content``, in guided Gram terms."""
     like = content if content is not None else styles[0]
     layers = list(settings.style_layers)
     device = choose_device(settings.device)
-    return StyleObjective(
-        model, content=content, styles=[resize_style(s, like, settings.style_scale, layers) for s in styles],
-        style_blend=settings.style_blend, content_layer=settings.content_layer, style_layers=settings.style_layers,
+    styles = [resize_style(s, like, settings.style_scale, layers) for s in styles]
+    options = dict(
+        content=content, content_layer=settings.content_layer, style_layers=settings.style_layers,
         weights={"content": settings.content_weight, "style": settings.style_weight, "tv": settings.tv_weight},
         textbook=settings.textbook, bf16=resolve_precision(settings.precision, device) == torch.bfloat16,
         statistic=settings.statistic, seed=settings.seed,
     )
+    if regions is not None:
+        return GuidedObjective(model, regions=[regions_at(region, styles, like) for region in regions], **options)
+    return StyleObjective(model, styles=styles, style_blend=settings.style_blend, **options)
+
+
+def regions_at(region: Region, styles: Sequence[torch.Tensor], like: torch.Tensor) -> Region:
+    """``region`` with its style index replaced by that (resized) style and its mask at the size of ``like``."""
+    mask = None if region.mask is None else F.interpolate(region.mask, size=like.shape[-2:], mode="area")
+    return Region(styles[region.style], mask, region.source_mask, region.layers)
 
 
 def run_textbook(
@@ -102,6 +115,7 @@ def run_textbook(
 def run_scales(
     content: torch.Tensor | None, styles: Sequence[torch.Tensor], settings: StyleSettings, model: VGG19Features,
     plan: Sequence[Scale], progress: bool, callback: Callback | None, every: int | None, task: str = "stylize",
+    regions: Sequence[Region] | None = None,
 ) -> Result:
     """The guarded loop with the wrappers, scale by scale, at the sizes of ``content`` (of the style for a texture)."""
     device = choose_device(settings.device)
@@ -109,7 +123,7 @@ def run_scales(
     image, results = None, []
     for scale in plan:
         target = resize_longest_side(source, scale.size).to(device)
-        objective = build_objective(model, target if content is not None else None, styles, settings)
+        objective = build_objective(model, target if content is not None else None, styles, settings, regions)
         if image is None:
             image = initial_image(settings.init, target, objective_style(styles, target, settings), settings.seed)
         else:
@@ -181,8 +195,8 @@ def check_loaded_size(image: torch.Tensor, settings: StyleSettings) -> int:
 
 
 def stylize(
-    content: Any, style: Any, settings: StyleSettings | None = None, *, progress: bool = True,
-    callback: Callback | None = None, every: int | None = None, **options: Any,
+    content: Any, style: Any, settings: StyleSettings | None = None, *, masks: Sequence[Any] | None = None,
+    progress: bool = True, callback: Callback | None = None, every: int | None = None, **options: Any,
 ) -> Result:
     """Render ``content`` in the style of ``style`` (Gatys et al. 2016); returns a :class:`Result`.
 
@@ -191,6 +205,8 @@ def stylize(
     ``textbook``, ...), applied on top of ``settings``; all are checked before any image or network is loaded.
     ``callback(step, image, losses)`` runs every ``every`` steps. Results smaller than ``MIN_WORKING_SIZE`` are
     optimized at that size and downsized (frames stay at the working size), except with ``textbook=True``.
+    ``masks``: one per style (white = where it applies; see :mod:`nst_helpers.guided`); ``preserve_colors`` keeps
+    the content's colours (:mod:`nst_helpers.control`).
     """
     settings = StyleSettings.from_options(settings, **options)
     style_list = list(style) if isinstance(style, list | tuple) else [style]
@@ -201,18 +217,41 @@ def stylize(
                             "images; give one weight per style image")
     if settings.statistic == "sliced_wasserstein" and len(style_list) > 1:
         raise SettingsError("statistic='sliced_wasserstein' takes one style image; use 'gram' or 'meanstd' to blend")
-    content_image = load_image(content)
-    style_images = [load_image(item) for item in style_list]
+    check_masks(masks, len(style_list), settings)
+    original = load_image(content)
+    content_image, style_images = prepare_colors(original, [load_image(item) for item in style_list],
+                                                 settings.preserve_colors)
+    regions = None if masks is None else [
+        Region(index, load_mask(mask, original, f"mask {index + 1}")) for index, mask in enumerate(masks)]
     size = check_loaded_size(content_image, settings)
     model = load_vgg(settings.weights, pooling=settings.pooling, device=settings.device, seed=settings.seed)
     if settings.textbook:
-        return run_textbook(resize_longest_side(content_image, size), style_images, settings, model, callback, every)
-    working_size = max(size, MIN_WORKING_SIZE)
-    result = run_scales(content_image, style_images, settings, model, plan_scales(settings, working_size), progress,
-                        callback, every)
-    if size < working_size:
-        result.image = resize_longest_side(result.image, size)
+        result = run_textbook(resize_longest_side(content_image, size), style_images, settings, model, callback,
+                              every)
+    else:
+        working_size = max(size, MIN_WORKING_SIZE)
+        result = run_scales(content_image, style_images, settings, model, plan_scales(settings, working_size),
+                            progress, callback, every, regions=regions)
+        if size < working_size:
+            result.image = resize_longest_side(result.image, size)
+    result.image = restore_colors(result.image, original, settings.preserve_colors)
     return result
+
+
+def check_masks(masks: Sequence[Any] | None, styles: int, settings: StyleSettings) -> None:
+    """Masks need one per style, the guarded loop, and no ``style_blend`` (a blend mixes styles; masks place them)."""
+    if masks is None:
+        return
+    if isinstance(masks, str) or not isinstance(masks, Sequence):
+        raise SettingsError("masks must be a list with one mask per style image, e.g. masks=[mask_a, mask_b]")
+    if len(masks) != styles:
+        raise SettingsError(f"{len(masks)} masks for {styles} style images; give one mask per style image")
+    if settings.textbook:
+        raise SettingsError("masks need textbook=False (the plain loop of the notebooks has no guided Gram terms)")
+    if settings.style_blend is not None:
+        raise SettingsError("masks and style_blend do not combine: a mask places each style; drop style_blend")
+    if settings.statistic != "gram":
+        raise SettingsError(f"masks need statistic='gram' (guided Gram matrices), got {settings.statistic!r}")
 
 
 def reconstruct_content(

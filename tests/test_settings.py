@@ -34,6 +34,7 @@ def test_the_defaults():
         "optimizer": "lbfgs", "lr": None, "init": "content", "weights": "original", "pooling": "max", "scales": None,
         "pyramid_levels": None, "precision": "auto", "seed": 0, "device": None, "textbook": False, "size_limit": None,
         "statistic": "gram",
+        "preserve_colors": None,
     }
     assert CONTENT_LAYER == "relu4_2" and STYLE_LAYERS == ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 
