@@ -1,7 +1,8 @@
 """Notebook 07's experiment: the colour mode, and a rectangle set by sliders that is either the region of a second
 style or the hole to inpaint (ipywidgets 7 and 8).
 
-Built on :class:`~nst_helpers.widgets.Experiment` (Run button, progress, live image, loss plot, stop button). Before
+Built on :class:`~nst_helpers.experiment.Experiment` (Run and Stop buttons, progress, time estimate, live image,
+loss plot, one status line). Before
 a run the image shows the content with the rectangle drawn on it, so the sliders can be set by eye.
 """
 
@@ -14,12 +15,12 @@ import torch
 
 from .config import get_profile
 from .data import load_example
+from .experiment import Experiment, choice_buttons, png_bytes, preview_figure, show_png, wrapping_row
 from .images import load_image, resize_longest_side
 from .inpainting import inpaint
 from .optimize import Callback, Result
 from .settings import COLOR_MODES, StyleSettings
 from .transfer import stylize
-from .widgets import Experiment, png_bytes
 
 TASKS = ("two styles", "inpaint")
 NO_COLOR = "style's colours"
@@ -42,20 +43,23 @@ def _percent_slider(description: str, value: int) -> widgets.IntSlider:
 class ControlLab(Experiment):
     """Stylize with ``style`` outside the rectangle and ``second_style`` inside it, or inpaint the rectangle."""
 
+    name = "Control lab"
+
     def __init__(self, content: Any, style: Any, second_style: Any, *, size: int, steps: int,
                  weights: str = "original") -> None:
         self.content, self.styles = load_image(content), [load_image(style), load_image(second_style)]
-        self.size, self.steps, self.weights = size, steps, weights
-        self.task_buttons = widgets.ToggleButtons(options=TASKS, value=TASKS[0], description="task")
-        self.color_buttons = widgets.ToggleButtons(options=(NO_COLOR, *COLOR_MODES), value=NO_COLOR,
-                                                   description="colours")
+        self.size, self.steps = size, steps
+        self.task_buttons = choice_buttons(TASKS, TASKS[0], "task")
+        self.color_buttons = choice_buttons((NO_COLOR, *COLOR_MODES), NO_COLOR, "colours")
         self.sliders = {name: _percent_slider(name, value)
                         for name, value in (("top", 25), ("left", 25), ("height", 50), ("width", 50))}
         for slider in self.sliders.values():
             slider.observe(lambda _change: self.show_rectangle(), names="value")
-        super().__init__([widgets.HBox([self.task_buttons, self.color_buttons]),
-                          widgets.HBox(list(self.sliders.values())[:2]), widgets.HBox(list(self.sliders.values())[2:])])
+        sliders = list(self.sliders.values())
+        super().__init__([wrapping_row([self.task_buttons, self.color_buttons]), widgets.HBox(sliders[:2]),
+                          widgets.HBox(sliders[2:])], weights=weights)
         self.show_rectangle()
+        self.watch(self.task_buttons)
 
     def mask(self) -> torch.Tensor:
         """The rectangle of the sliders at the size of the resized content."""
@@ -64,8 +68,16 @@ class ControlLab(Experiment):
 
     def show_rectangle(self) -> None:
         """The content with the rectangle lightened, shown until a run replaces it."""
+        show_png(self.image_widget, png_bytes(self.marked_content()))
+
+    def marked_content(self) -> torch.Tensor:
+        """The resized content with the sliders' rectangle lightened."""
         image = resize_longest_side(self.content, self.size)
-        self.image_widget.value = png_bytes(image + 0.4 * self.mask() * (1 - image))
+        return image + 0.4 * self.mask() * (1 - image)
+
+    def preview(self) -> bytes:
+        return preview_figure([("content and rectangle", self.marked_content()), ("style outside", self.styles[0]),
+                               ("style inside", self.styles[1])], self.name)
 
     def settings(self) -> StyleSettings:
         colors = None if self.color_buttons.value == NO_COLOR else self.color_buttons.value

@@ -55,4 +55,4 @@ def test_run_passes_colour_mode_masks_or_hole(monkeypatch):
     lab.run_button.click()
     name, args, kwargs = calls[-1]
     assert name == "inpaint" and torch.equal(args[1], lab.mask()) and kwargs["settings"].init == "noise"
-    assert lab.runs == 2 and lab.status.value.startswith("Done")
+    assert lab.runs == 2 and lab.status_text.startswith("Done")
