@@ -24,7 +24,7 @@ from .errors import SettingsError, SettingsTypeError
 from .vgg import CONTENT_LAYER, LAYER_NAMES, STYLE_LAYERS, WEIGHT_SOURCES
 
 OPTIMIZERS = ("lbfgs", "adam")
-INITS = ("content", "noise", "style")
+INITS = ("content", "noise", "style", "faint_noise")  # faint_noise: textures and reconstructions (notebooks 02, 03)
 POOLINGS = ("max", "avg")
 PRECISIONS = ("auto", "fp32", "bf16")
 STATISTICS = ("gram", "sliced_wasserstein", "meanstd")  # style statistics: nst_helpers.statistics

@@ -28,18 +28,23 @@ from .schedule import Scale, plan_scales
 from .settings import StyleSettings, choose_device, largest_size
 from .vgg import CONTENT_LAYER, LAYER_NAMES, STYLE_LAYERS, VGG19Features, downsampling_factor, load_vgg
 
-# The defaults of the two halves: small, from white noise, one term, in float32 (notebooks 02 and 03 compare them).
-RECONSTRUCTION = {"size": 128, "steps": 100, "init": "noise", "style_weight": 0.0, "tv_weight": 0.0,
+# The defaults of the two halves: small, from faint noise, one term, in float32 (notebooks 02 and 03 show why faint).
+RECONSTRUCTION = {"size": 128, "steps": 100, "init": "faint_noise", "style_weight": 0.0, "tv_weight": 0.0,
                   "precision": "fp32"}
-TEXTURE = {"size": 128, "steps": 100, "init": "noise", "content_weight": 0.0, "style_weight": 1.0, "tv_weight": 0.0,
-           "precision": "fp32"}
+TEXTURE = {"size": 128, "steps": 100, "init": "faint_noise", "content_weight": 0.0, "style_weight": 1.0,
+           "tv_weight": 0.0, "precision": "fp32"}
+
+
+FAINT = 0.05  # faint_noise: white noise at this fraction of its amplitude, around mid-grey
 
 
 def initial_image(init: str, content: torch.Tensor, style: torch.Tensor | None, seed: int) -> torch.Tensor:
-    """The starting point: the content image, white noise in [0, 1] from the run's own generator, or the style."""
-    if init == "noise":
-        noise = torch.rand(content.shape, generator=torch.Generator().manual_seed(seed))
-        return noise.to(content.device)
+    """The starting point: the content image, white noise in [0, 1] from the run's own generator, the style, or
+    ``faint_noise``, 0.5 + FAINT (noise - 0.5): the first layers barely see pixel-to-pixel grain, so a full-strength
+    noise start leaves grain in a texture or reconstruction that L-BFGS removes only very slowly (notebook 02)."""
+    if init in ("noise", "faint_noise"):
+        noise = torch.rand(content.shape, generator=torch.Generator().manual_seed(seed)).to(content.device)
+        return noise if init == "noise" else 0.5 + FAINT * (noise - 0.5)
     if init == "style" and style is not None:
         return F.interpolate(style, size=content.shape[-2:], mode="bicubic", antialias=True).clamp(0, 1)
     return content.clone()
@@ -258,7 +263,7 @@ def reconstruct_content(
     image: Any, layer: str = CONTENT_LAYER, settings: StyleSettings | None = None, *, progress: bool = True,
     callback: Callback | None = None, every: int | None = None, **options: Any,
 ) -> Result:
-    """Find an image whose ``layer`` features match those of ``image``, from white noise (Gatys Fig. 1)."""
+    """Find an image whose ``layer`` features match those of ``image``, from faint noise (Gatys Fig. 1)."""
     base = settings or StyleSettings(**RECONSTRUCTION)
     settings = StyleSettings.from_options(base, **{"content_layer": layer, "scales": None, **options})
     target = load_image(image)
@@ -275,9 +280,10 @@ def synthesize_texture(
     style: Any, layers: Sequence[str] | Mapping[str, float] = STYLE_LAYERS, settings: StyleSettings | None = None, *,
     progress: bool = True, callback: Callback | None = None, every: int | None = None, **options: Any,
 ) -> Result:
-    """Synthesize a texture from white noise by matching the Gram matrices of ``style`` at ``layers`` (Gatys 2015)."""
+    """Synthesize a texture from faint noise by matching the Gram matrices of ``style`` at ``layers`` (Gatys 2015)."""
     base = settings or StyleSettings(**TEXTURE)
-    settings = StyleSettings.from_options(base, **{"style_layers": layers, "init": "noise", **options})
+    start = base.init if base.init != "content" else TEXTURE["init"]  # a texture has no content to start from
+    settings = StyleSettings.from_options(base, **{"style_layers": layers, "init": start, **options})
     source = load_image(style)
     size = check_loaded_size(source, settings)
     model = load_vgg(settings.weights, pooling=settings.pooling, device=settings.device, seed=settings.seed)

@@ -135,7 +135,7 @@ class LossLab(Experiment):
         self.tv_slider = tagged(_weight_slider("TV weight", defaults.tv_weight), "nst-tv-slider")
         self.size_slider = tagged(_size_slider(size), "nst-size-slider")
         self.steps_slider = tagged(_steps_slider(steps), "nst-steps-slider")
-        self.init_buttons = choice_buttons(INITS, "content", "init")
+        self.init_buttons = choice_buttons(INITS[:3], "content", "init")  # the three of notebook 04
         self.optimizer_buttons = choice_buttons(OPTIMIZERS, "lbfgs", "optimizer")
         controls = [self.ratio_slider, self.tv_slider, self.size_slider, self.steps_slider,
                     wrapping_row([self.init_buttons, self.optimizer_buttons])]

@@ -12,7 +12,14 @@ from nst_helpers import loop as nst_loop
 from nst_helpers.losses import gram_matrix
 from nst_helpers.objective import StyleObjective
 from nst_helpers.optimize import optimize_image
-from nst_helpers.transfer import reconstruct_content, stylize, synthesize_texture
+from nst_helpers.transfer import (
+    RECONSTRUCTION,
+    TEXTURE,
+    initial_image,
+    reconstruct_content,
+    stylize,
+    synthesize_texture,
+)
 from nst_helpers.vgg import STYLE_LAYERS, load_vgg
 
 
@@ -322,9 +329,9 @@ def test_reconstruction_and_texture_lower_their_loss():
     for result in (recon, texture):
         assert result.final_loss < 0.5 * result.history["total"][0]
         assert result.image.min() >= 0 and result.image.max() <= 1
-    assert recon.settings.content_layer == "relu2_2" and recon.settings.init == "noise"
+    assert recon.settings.content_layer == "relu2_2" and recon.settings.init == "faint_noise"
     assert set(recon.history) == {"content", "style", "tv", "range", "total"} and recon.history["style"][-1] == 0
-    assert texture.settings.style_layers == ("relu1_1", "relu2_1") and texture.settings.init == "noise"
+    assert texture.settings.style_layers == ("relu1_1", "relu2_1") and texture.settings.init == "faint_noise"
 
 
 def test_bad_arguments_are_explained():
@@ -361,3 +368,12 @@ def test_the_two_halves_weigh_their_one_term_by_one():
     assert (texture.settings.content_weight, texture.settings.style_weight) == (0.0, 1.0)
     assert recon.history["content"][0] == recon.history["total"][0] - recon.history["range"][0]
     assert 0.5 < texture.history["style"][0] < 2  # noise against a picture: a relative error of order 1
+
+
+def test_faint_noise_start_is_noise_around_grey_at_a_twentieth_of_the_amplitude():
+    content = torch.zeros(1, 3, 8, 10)
+    white = initial_image("noise", content, None, seed=5)
+    faint = initial_image("faint_noise", content, None, seed=5)
+    assert torch.allclose(faint, 0.5 + 0.05 * (white - 0.5))
+    assert faint.min() >= 0.475 and faint.max() <= 0.525 and faint.std() > 0.01
+    assert TEXTURE["init"] == RECONSTRUCTION["init"] == "faint_noise"
