@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import ipywidgets as w
 import torch
 
-from .errors import ImageError
+from .errors import ImageError, SettingsError
+from .experiment import FirstView, preview_figure
 from .images import tensor_to_pil
 
 
@@ -62,6 +63,19 @@ def png_bytes(image: torch.Tensor, scale: int) -> bytes:
     return buffer.getvalue()
 
 
+class QuizView(FirstView, w.VBox):
+    """The quiz's box; before its cell runs, a notebook shows a picture of the first round instead of widget text."""
+
+    name = "Patch quiz"
+
+    def __init__(self, children: Sequence[w.Widget], first: Round) -> None:
+        super().__init__(children=list(children))
+        self.first = first
+
+    def preview(self) -> bytes:
+        return preview_figure([("left", self.first.patches[0]), ("right", self.first.patches[1])], self.name)
+
+
 class PatchQuiz:
     """The widget: two patch images, two buttons, a verdict line and the running score per result."""
 
@@ -73,7 +87,7 @@ class PatchQuiz:
         for choice, button in enumerate(self.buttons):
             button.on_click(lambda _, choice=choice: self.choose(choice))
         self.verdict, self.score = w.HTML(), w.HTML()
-        self.widget = w.VBox([w.HBox(self.images), w.HBox(self.buttons), self.verdict, self.score])
+        self.widget = QuizView([w.HBox(self.images), w.HBox(self.buttons), self.verdict, self.score], self.questions[0])
         self.show()
 
     def show(self) -> None:
@@ -111,5 +125,7 @@ def patch_quiz(
 ) -> PatchQuiz:
     """A :class:`PatchQuiz` of ``rounds`` questions; show it with ``display(quiz.widget)``."""
     if not results:
-        raise ValueError("patch_quiz needs at least one result to compare with the painting")
+        raise SettingsError("patch_quiz needs at least one result to compare with the painting")
+    if rounds < 1:
+        raise SettingsError(f"rounds must be at least 1, got {rounds}")
     return PatchQuiz(draw_rounds(painting, results, rounds, size, seed))

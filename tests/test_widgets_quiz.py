@@ -8,7 +8,7 @@ import pytest
 import torch
 from PIL import Image
 
-from nst_helpers.errors import ImageError
+from nst_helpers.errors import ImageError, SettingsError
 from nst_helpers.widgets_quiz import draw_rounds, patch_quiz, random_patch
 
 PAINTING = torch.zeros(1, 3, 40, 50)
@@ -60,3 +60,13 @@ def test_a_patch_larger_than_an_image_is_refused_in_one_line():
     assert "\n" not in str(caught.value)
     with pytest.raises(ValueError, match="at least one result"):
         patch_quiz(PAINTING, {})
+
+
+def test_first_view_is_a_picture_of_the_first_round_and_a_line_of_text():
+    painting = torch.rand(1, 3, 40, 40, generator=torch.Generator().manual_seed(1))
+    quiz = patch_quiz(painting, {"noise": torch.zeros(1, 3, 40, 40)}, rounds=2, size=16)
+    bundle = quiz.widget._repr_mimebundle_()
+    assert bundle["image/png"].startswith(b"\x89PNG")
+    assert bundle["text/plain"] == "Patch quiz: an interactive experiment (run this cell to use it)"
+    with pytest.raises(SettingsError, match="rounds must be at least 1"):
+        patch_quiz(painting, {"noise": painting}, rounds=0)
