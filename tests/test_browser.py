@@ -67,7 +67,9 @@ EXECUTE = f"""async (code) => {{
         if (msg.header.msg_type === 'stream') out += msg.content.text;
         if (msg.header.msg_type === 'error') out += msg.content.ename + ': ' + msg.content.evalue;
     }};
-    await future.done;
+    const late = new Promise((_, reject) => setTimeout(() => reject(new Error('no answer from the kernel in 120 s')),
+                                                       120000));
+    await Promise.race([future.done, late]);  // a page.evaluate has no timeout of its own
     return out;
 }}"""
 # Every code cell: its execution count, its tags and the errors in its outputs.
@@ -201,6 +203,17 @@ def open_notebook(browser, url: str, token: str, notebook: str, screen: str):
     return page
 
 
+def shut_down_kernels(url: str, token: str) -> None:
+    """Stop every kernel the server runs: notebooks opened only to be looked at must not slow later runs."""
+    def call(path: str, method: str = "GET") -> bytes:
+        request = urllib.request.Request(f"{url}{path}?token={token}", method=method)
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.read()
+
+    for kernel in json.loads(call("/api/kernels")):
+        call(f"/api/kernels/{kernel['id']}", "DELETE")
+
+
 def assert_aspect_ratios_kept(page) -> None:
     images = page.evaluate(IMAGES)
     assert images, "no image is shown"
@@ -251,10 +264,12 @@ def test_each_notebook_shows_a_picture_of_its_experiment_before_it_runs(jupyterl
             assert_aspect_ratios_kept(page)
         finally:
             page.close()
+            shut_down_kernels(url, token)
 
 
 def test_the_four_experiments_as_a_class_uses_them(jupyterlab, browser, shots):
     url, token = jupyterlab
+    shut_down_kernels(url, token)
     page = open_notebook(browser, url, token, "experiments.ipynb", "projector")
     try:
         page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
