@@ -93,7 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help="also save the image every N steps as OUT_stepN.png (default: never)")
     stylize.add_argument("--quiet", action="store_true", help=QUIET_HELP)
     stylize.add_argument("--mask", action="append", dest="masks", default=None, metavar="FILE",
-                         help="where each style goes (white = its region): once per style, in the styles' order")
+                         help="where each style goes (white = its region): once per style, in the styles' order "
+                              "(default: none, one style everywhere)")
     add_settings_options(stylize, StyleSettings())
     inpaint = commands.add_parser("inpaint", help="fill the white part of MASK with the texture of the rest of IMAGE")
     inpaint.add_argument("content", metavar="image", help="the image with a hole: a file path or an http(s) URL")

@@ -101,7 +101,8 @@ BAD_VALUES = [
     ({"content_layer": "fc7"}, SettingsError, r"content_layer: unknown VGG19 layer 'fc7'; names look like relu4_2"),
     # names
     ({"optimizer": "sgd"}, SettingsError, r"optimizer must be one of 'lbfgs', 'adam'; got 'sgd'"),
-    ({"init": "random"}, SettingsError, r"init must be one of 'content', 'noise', 'style'; got 'random'"),
+    ({"init": "random"}, SettingsError,
+     r"init must be one of 'content', 'noise', 'style', 'faint_noise'; got 'random'"),
     ({"weights": "imagenet"}, SettingsError, r"weights must be one of 'original', 'torchvision', 'random'"),
     ({"pooling": "min"}, SettingsError, r"pooling must be one of 'max', 'avg'; got 'min'"),
     ({"precision": "fp16"}, SettingsError, r"precision must be one of 'auto', 'fp32', 'bf16'; got 'fp16'"),

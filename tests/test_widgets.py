@@ -258,7 +258,7 @@ def test_style_layer_explorer_synthesizes_with_the_chosen_layers_and_weights():
     settings = explorer.last_settings
     assert isinstance(settings, StyleSettings) and settings is explorer.last_result.settings
     assert dict(settings.style_layers) == pytest.approx({"relu1_1": 3.0, "relu3_1": 1.0, "relu4_1": 1.0})
-    assert settings.init == "noise" and settings.content_weight == 0.0 and settings.size == 32
+    assert settings.init == "faint_noise" and settings.content_weight == 0.0 and settings.size == 32
     assert settings.steps == 3 and explorer.last_result.steps_done == 3
     assert [s["steps"] for s in explorer.last_result.schedule] == [3]
     assert png_image(explorer.image_widget.value).size == (32, 32)
