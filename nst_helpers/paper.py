@@ -1,4 +1,4 @@
-r"""The paper's own loss, exactly as Gatys et al. write it, for one side-by-side run in notebook 05.
+r"""The paper's own loss, exactly as Gatys et al. write it, run once beside the course's relative losses in notebook 04.
 
 - content at layer :math:`l`: :math:`\tfrac12\sum_{ij}(F^l_{ij}-P^l_{ij})^2`;
 - Gram matrix: :math:`G^l = F^l F^{l\top}`, a sum over the :math:`M_l` positions (not a mean);
