@@ -4,6 +4,7 @@
     python benchmarks/benchmark_speed.py --sizes 256 --steps 30             # quicker; losses less settled
     python benchmarks/benchmark_speed.py --coarse-to-fine     # 300 pixel steps at 512 px vs pyramid, schedules
     python benchmarks/benchmark_speed.py --coarse-to-fine --size 1024 --goal-steps 80 --schedule 20 80
+    python benchmarks/benchmark_speed.py --sizes 256 512 --lbfgs-history 100 20    # L-BFGS memory against the floor
 
 Everything runs in one process. Per size it prints the median milliseconds per step of the plain loop, of
 ``stylize`` in float32 and of ``stylize`` as configured by default (``precision="auto"``), the floor, the ratios
@@ -45,6 +46,7 @@ from nst_helpers import (
     choose_device,
     load_example,
     load_vgg,
+    loop,
     resize_longest_side,
     resize_style,
     save_image,
@@ -55,6 +57,7 @@ from nst_helpers.schedule import COARSE_TO_FINE_FROM_SIZE, PYRAMID_FROM_SIZE
 from nst_helpers.vgg import CONTENT_LAYER, LAYER_NAMES, STYLE_LAYERS
 
 DEFAULTS = StyleSettings()
+DEFAULT_LBFGS_HISTORY = loop.LBFGS_HISTORY
 WEIGHTS = {"content": DEFAULTS.content_weight, "style": DEFAULTS.style_weight, "tv": DEFAULTS.tv_weight}
 
 
@@ -354,6 +357,10 @@ def parse_arguments() -> argparse.Namespace:
                         help="steps per scale, coarsest first; each scale doubles the last (default 200 200: half "
                              "--size, then --size; 200 200 200 starts at a quarter)")
     parser.add_argument("--save", default=None, help="with --coarse-to-fine: a folder to save every result in as PNG")
+    parser.add_argument("--lbfgs-history", type=int, nargs="+", default=None, metavar="PAIRS",
+                        help="compare the default stylize step with these L-BFGS memory sizes instead (e.g. 100 20), "
+                             "in --rounds interleaved rounds per size")
+    parser.add_argument("--rounds", type=int, default=2, help="with --lbfgs-history: interleaved rounds (default 2)")
     args = parser.parse_args()
     if args.coarse_to_fine and args.size < PYRAMID_FROM_SIZE:
         parser.error(f"--coarse-to-fine compares automatic pyramids, which stylize builds from {PYRAMID_FROM_SIZE} "
@@ -382,6 +389,32 @@ def print_memory_table(sizes: list[int], device: torch.device) -> None:
               f"{m['plain_mb'] / m['fast_mb']:10.2f}", flush=True)
 
 
+def print_history_table(sizes: list[int], steps: int, histories: list[int], rounds: int,
+                        device: torch.device) -> None:
+    """Per size and L-BFGS memory: median ms per step over all rounds, the floor (median of the rounds'), the ratio,
+    and the float32-evaluated loss of the first round's result."""
+    print(f"{'size':>5} {'pairs':>6} {'ms':>8} {'floor ms':>9} {'ratio':>6} {'loss':>8}")
+    for size in sizes:
+        runs, evaluator = runs_for(size, device)
+        step_ms: dict[int, list[float]] = {pairs: [] for pairs in histories}
+        losses: dict[int, list[float]] = {pairs: [] for pairs in histories}
+        floors = []
+        for _ in range(rounds):
+            floors.append(floor_ms(size, device))
+            for pairs in histories:
+                loop.LBFGS_HISTORY = pairs  # read by make_optimizer at every call
+                stamps, stamp = step_timer(device)
+                image = runs["fast"](steps, stamp)
+                with torch.no_grad():
+                    losses[pairs].append(evaluator(image.to(device))["total"].item())
+                step_ms[pairs] += [1000 * (b - a) for a, b in itertools.pairwise(stamps)][2:]
+        floor = statistics.median(floors)
+        for pairs in histories:
+            ms = statistics.median(step_ms[pairs])
+            print(f"{size:>5} {pairs:>6} {ms:8.1f} {floor:9.1f} {ms / floor:6.2f} {losses[pairs][0]:8.4f}", flush=True)
+    loop.LBFGS_HISTORY = DEFAULT_LBFGS_HISTORY
+
+
 def main() -> None:
     args = parse_arguments()
     device = choose_device(args.device)
@@ -392,6 +425,9 @@ def main() -> None:
         fewer_steps(args.size, args.goal_steps, args.schedule, device, args.save)
         return
     sizes = args.sizes or ([128, 256, 512, 1024, 2048] if device.type == "cuda" else [128, 256, 512])
+    if args.lbfgs_history:
+        print_history_table(sizes, args.steps, args.lbfgs_history, args.rounds, device)
+        return
     print_speed_table(sizes, args.steps, device)
     # Memory last: the allocator setting it needs on CPU slows every later step by a third (page faults).
     print_memory_table(sizes, device)
