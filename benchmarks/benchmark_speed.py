@@ -14,10 +14,12 @@ result evaluated by one float32 evaluator (the textbook losses: float32, NCHW).
 
 The plain loop is the textbook loop as the PyTorch tutorial writes it today: VGG19 as an ``nn.Sequential``, frozen
 with ``requires_grad_(False)`` (so no backward pass computes weight gradients), run in NCHW float32 without autocast,
-``F @ F.t()`` Gram matrices, the same relative losses, the same L-BFGS with one evaluation per step, the same content
-initialization. The floor is what the hardware needs for one step at the least: one bfloat16 (autocast),
-channels-last forward and backward pass of the frozen VGG19 up to relu5_1, with respect to the input image only, at
-the size of the content image; no loss, Gram matrix or optimizer. Measured numbers live in benchmarks/README.md.
+``F @ F.t()`` Gram matrices, the same relative losses, L-BFGS with one evaluation per step and PyTorch's default
+memory of 100 curvature pairs (``stylize`` keeps 20), the same content initialization. The floor is what the hardware
+needs for one step at the least: one bfloat16 (autocast), channels-last forward and backward pass of the frozen VGG19
+up to relu5_1, with respect to the input image only, at the size of the content image; no loss, Gram matrix or
+optimizer. It is measured just before and just after each run (8 passes each side), since the machine's speed drifts.
+Measured numbers live in benchmarks/README.md.
 
 Per-step timings compare the same optimization, on the pixels at one scale; ``--coarse-to-fine`` measures
 the ways ``stylize`` takes fewer steps.
@@ -28,7 +30,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import ctypes
-import itertools
+import functools
 import statistics
 import threading
 import time
@@ -46,7 +48,6 @@ from nst_helpers import (
     choose_device,
     load_example,
     load_vgg,
-    loop,
     resize_longest_side,
     resize_style,
     save_image,
@@ -57,7 +58,6 @@ from nst_helpers.schedule import COARSE_TO_FINE_FROM_SIZE, PYRAMID_FROM_SIZE
 from nst_helpers.vgg import CONTENT_LAYER, LAYER_NAMES, STYLE_LAYERS
 
 DEFAULTS = StyleSettings()
-DEFAULT_LBFGS_HISTORY = loop.LBFGS_HISTORY
 WEIGHTS = {"content": DEFAULTS.content_weight, "style": DEFAULTS.style_weight, "tv": DEFAULTS.tv_weight}
 
 
@@ -170,43 +170,58 @@ def plain_stylize(content: torch.Tensor, style: torch.Tensor, steps: int, device
     return image.detach().clamp(0, 1)
 
 
-def floor_ms(size: int, device: torch.device, repeats: int = 10) -> float:
-    """Median ms of one bfloat16 channels-last forward and backward pass of the frozen VGG19 to relu5_1.
+class FloorPass:
+    """One bfloat16 channels-last forward and backward pass of the frozen VGG19 to relu5_1; calling it returns its ms.
 
     The gradient is taken with respect to the input image only (the network is frozen), at the size of the content
-    image; 2 warm-up passes are left out. No loss beyond ``mean(relu5_1**2)``, no Gram matrix, no optimizer: the
-    least work one step of any implementation does.
+    image. No loss beyond ``mean(relu5_1**2)``, no Gram matrix, no optimizer: the least work one step of any
+    implementation does.
     """
-    model = load_vgg("original", device=device).to(memory_format=torch.channels_last)
-    image = content_at(size, device).contiguous(memory_format=torch.channels_last).requires_grad_(True)
-    times = []
-    for _ in range(2 + repeats):
-        synchronize(device)
+
+    def __init__(self, size: int, device: torch.device) -> None:
+        self.device = device
+        self.model = load_vgg("original", device=device).to(memory_format=torch.channels_last)
+        self.image = content_at(size, device).contiguous(memory_format=torch.channels_last).requires_grad_(True)
+
+    def __call__(self) -> float:
+        synchronize(self.device)
         start = time.perf_counter()
-        with torch.autocast(device.type, dtype=torch.bfloat16):
-            feature = model(image, ["relu5_1"])["relu5_1"]
-        (gradient,) = torch.autograd.grad(feature.float().pow(2).mean(), image)
-        synchronize(device)
-        times.append(1000 * (time.perf_counter() - start))
-        del feature, gradient
-    return statistics.median(times[2:])
+        with torch.autocast(self.device.type, dtype=torch.bfloat16):
+            feature = self.model(self.image, ["relu5_1"])["relu5_1"]
+        torch.autograd.grad(feature.float().pow(2).mean(), self.image)
+        synchronize(self.device)
+        return 1000 * (time.perf_counter() - start)
 
 
-def step_timer(device: torch.device) -> tuple[list[float], Callable[[], None]]:
-    """A list of step end times and the function that appends to it (synchronizing CUDA first)."""
-    stamps: list[float] = [time.perf_counter()]
+class StepClock:
+    """A step callback that records how long each step took, leaving out the first ``warmup`` (allocator, kernels)."""
 
-    def stamp(*_: object) -> None:
-        synchronize(device)
-        stamps.append(time.perf_counter())
+    def __init__(self, device: torch.device, warmup: int = 2) -> None:
+        self.device, self.warmup = device, warmup
+        self.steps_ms: list[float] = []
+        self.calls, self.last = 0, time.perf_counter()
 
-    return stamps, stamp
+    def __call__(self, *_: object) -> None:
+        synchronize(self.device)
+        now = time.perf_counter()
+        self.calls += 1
+        if self.calls > self.warmup:
+            self.steps_ms.append(1000 * (now - self.last))
+        self.last = now
 
 
-def median_ms(stamps: list[float], warmup: int = 2) -> float:
-    """Median step time, leaving out the first ``warmup`` steps (allocator and kernel selection)."""
-    steps = [1000 * (b - a) for a, b in itertools.pairwise(stamps)]
-    return statistics.median(steps[warmup:] if len(steps) > warmup + 2 else steps)
+def bracketed(run: Callable[[StepClock], Any], floor: FloorPass, device: torch.device,
+              passes: int = 8) -> tuple[Any, float, float]:
+    """``run(clock)``'s result, its median step and the median of ``passes`` floor passes just before and after it.
+
+    The machine's speed drifts by 10-15 % within minutes, so each run is compared with a floor measured around it
+    (the first pass of each side is left out: it warms the caches).
+    """
+    floors = [floor() for _ in range(passes + 1)][1:]
+    clock = StepClock(device)
+    result = run(clock)
+    floors += [floor() for _ in range(passes + 1)][1:]
+    return result, statistics.median(clock.steps_ms), statistics.median(floors)
 
 
 def evaluator_for(content: torch.Tensor, style_full: torch.Tensor, device: torch.device) -> StyleObjective:
@@ -217,15 +232,15 @@ def evaluator_for(content: torch.Tensor, style_full: torch.Tensor, device: torch
 
 
 def runs_for(size: int, device: torch.device) -> tuple[dict[str, Callable[..., torch.Tensor]], StyleObjective]:
-    """The three ways to stylize one size, each ``(steps, on_step) -> image``, and the float32 evaluator."""
+    """The three ways to stylize one size, each ``(steps, on_step, **options) -> image``, and the float32 evaluator."""
     content = content_at(size, device)
     style_full = load_example("brushstrokes")
     style = resize_style(style_full, content, 1.0, STYLE_LAYERS).to(device)
 
     def with_stylize(precision: str) -> Callable[..., torch.Tensor]:
-        return lambda steps, stamp: stylize(content, style_full, size=size, steps=steps, precision=precision,
-                                            device=str(device), scales=(1.0,), pyramid_levels=1, progress=False,
-                                            every=1, callback=stamp).image
+        return lambda steps, stamp, **options: stylize(
+            content, style_full, size=size, steps=steps, precision=precision, device=str(device), scales=(1.0,),
+            pyramid_levels=1, progress=False, every=1, callback=stamp, **options).image
 
     runs = {"plain": lambda steps, stamp: plain_stylize(content, style, steps, device, stamp),
             "fp32": with_stylize("fp32"), "fast": with_stylize("auto")}
@@ -233,16 +248,14 @@ def runs_for(size: int, device: torch.device) -> tuple[dict[str, Callable[..., t
 
 
 def time_size(size: int, steps: int, device: torch.device) -> dict[str, float]:
-    """Median ms per step and final float32-evaluated loss of each run, and the floor, with the default allocator."""
+    """Median ms per step and final float32-evaluated loss of each run, and the floor measured around each run."""
     runs, evaluator = runs_for(size, device)
+    floor = FloorPass(size, device)
     row: dict[str, float] = {}
     for name, run in runs.items():
-        stamps, stamp = step_timer(device)
-        image = run(steps, stamp)
+        image, row[f"{name}_ms"], row[f"{name}_floor_ms"] = bracketed(functools.partial(run, steps), floor, device)
         with torch.no_grad():
             row[f"{name}_loss"] = evaluator(image.to(device))["total"].item()
-        row[f"{name}_ms"] = median_ms(stamps)
-    row["floor_ms"] = floor_ms(size, device)
     return row
 
 
@@ -369,14 +382,18 @@ def parse_arguments() -> argparse.Namespace:
 
 
 def print_speed_table(sizes: list[int], steps: int, device: torch.device) -> None:
-    """Per size: ms per step of each run, the floor, their ratios, and the float32-evaluated losses."""
+    """Per size: ms per step of each run, the floor measured around the default run, their ratios, and the
+    float32-evaluated losses."""
     print(f"{'size':>5} {'plain ms':>9} {'fp32 ms':>8} {'fast ms':>8} {'floor ms':>9} {'fast/floor':>10} "
           f"{'plain/fast':>10} {'plain loss':>11} {'fp32 loss':>10} {'fast loss':>10} {'fast/fp32 loss':>14}")
     for size in sizes:
         r = time_size(size, steps, device)
-        print(f"{size:>5} {r['plain_ms']:9.1f} {r['fp32_ms']:8.1f} {r['fast_ms']:8.1f} {r['floor_ms']:9.1f} "
-              f"{r['fast_ms'] / r['floor_ms']:10.2f} {r['plain_ms'] / r['fast_ms']:10.2f} {r['plain_loss']:11.4g} "
-              f"{r['fp32_loss']:10.4g} {r['fast_loss']:10.4g} {r['fast_loss'] / r['fp32_loss']:14.3f}", flush=True)
+        print(f"{size:>5} {r['plain_ms']:9.1f} {r['fp32_ms']:8.1f} {r['fast_ms']:8.1f} {r['fast_floor_ms']:9.1f} "
+              f"{r['fast_ms'] / r['fast_floor_ms']:10.2f} {r['plain_ms'] / r['fast_ms']:10.2f} "
+              f"{r['plain_loss']:11.4g} {r['fp32_loss']:10.4g} {r['fast_loss']:10.4g} "
+              f"{r['fast_loss'] / r['fp32_loss']:14.3f}", flush=True)
+        print(f"{'':>5} floor around the plain and fp32 runs: {r['plain_floor_ms']:.1f} and "
+              f"{r['fp32_floor_ms']:.1f} ms", flush=True)
 
 
 def print_memory_table(sizes: list[int], device: torch.device) -> None:
@@ -391,28 +408,27 @@ def print_memory_table(sizes: list[int], device: torch.device) -> None:
 
 def print_history_table(sizes: list[int], steps: int, histories: list[int], rounds: int,
                         device: torch.device) -> None:
-    """Per size and L-BFGS memory: median ms per step over all rounds, the floor (median of the rounds'), the ratio,
-    and the float32-evaluated loss of the first round's result."""
+    """Per size and L-BFGS memory: the median over the rounds of each run's median step and of the floor measured
+    around it, their ratio, and the float32-evaluated loss of the first round's result."""
     print(f"{'size':>5} {'pairs':>6} {'ms':>8} {'floor ms':>9} {'ratio':>6} {'loss':>8}")
     for size in sizes:
         runs, evaluator = runs_for(size, device)
+        floor = FloorPass(size, device)
         step_ms: dict[int, list[float]] = {pairs: [] for pairs in histories}
+        floor_ms: dict[int, list[float]] = {pairs: [] for pairs in histories}
         losses: dict[int, list[float]] = {pairs: [] for pairs in histories}
-        floors = []
         for _ in range(rounds):
-            floors.append(floor_ms(size, device))
             for pairs in histories:
-                loop.LBFGS_HISTORY = pairs  # read by make_optimizer at every call
-                stamps, stamp = step_timer(device)
-                image = runs["fast"](steps, stamp)
+                fast_run = functools.partial(runs["fast"], steps, lbfgs_history=pairs)
+                image, ms, floor_median = bracketed(fast_run, floor, device)
+                step_ms[pairs].append(ms)
+                floor_ms[pairs].append(floor_median)
                 with torch.no_grad():
                     losses[pairs].append(evaluator(image.to(device))["total"].item())
-                step_ms[pairs] += [1000 * (b - a) for a, b in itertools.pairwise(stamps)][2:]
-        floor = statistics.median(floors)
         for pairs in histories:
-            ms = statistics.median(step_ms[pairs])
-            print(f"{size:>5} {pairs:>6} {ms:8.1f} {floor:9.1f} {ms / floor:6.2f} {losses[pairs][0]:8.4f}", flush=True)
-    loop.LBFGS_HISTORY = DEFAULT_LBFGS_HISTORY
+            ms, floor_median = statistics.median(step_ms[pairs]), statistics.median(floor_ms[pairs])
+            print(f"{size:>5} {pairs:>6} {ms:8.1f} {floor_median:9.1f} {ms / floor_median:6.2f} "
+                  f"{losses[pairs][0]:8.4f}", flush=True)
 
 
 def main() -> None:

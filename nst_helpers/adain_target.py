@@ -20,8 +20,7 @@ from .optimize import Result, optimize_image
 from .robust import MIN_WORKING_SIZE, mean_square
 from .settings import StyleSettings, choose_device
 from .statistics import adain
-from .transfer import build_objective, check_loaded_size, initial_image, last_steps, resize_style
-from .vgg import load_vgg
+from .transfer import build_objective, check_loaded_size, initial_image, last_steps, load_run_model, resize_style
 
 ADAIN = {"content_layer": "relu4_1", "style_layers": ("relu1_1", "relu2_1", "relu3_1", "relu4_1"),
          "statistic": "meanstd", "scales": None}
@@ -33,7 +32,7 @@ def stylize_adain(content: Any, style: Any, settings: StyleSettings | None = Non
     settings = StyleSettings.from_options(settings or StyleSettings(**ADAIN), **options)
     content_image, style_image = load_image(content), load_image(style)
     size = check_loaded_size(content_image, settings)
-    model = load_vgg(settings.weights, pooling=settings.pooling, device=settings.device, seed=settings.seed)
+    model = load_run_model(settings)
     target = resize_longest_side(content_image, max(size, MIN_WORKING_SIZE)).to(choose_device(settings.device))
     objective = build_objective(model, target, [style_image], settings)
     with torch.no_grad():
@@ -43,7 +42,7 @@ def stylize_adain(content: Any, style: Any, settings: StyleSettings | None = Non
     objective.content_scale = 1.0 / mean_square(objective.content_target)
     start = initial_image(settings.init, target, style_scaled, settings.seed)
     result = optimize_image(start, objective, steps=last_steps(settings), optimizer=settings.optimizer, lr=settings.lr,
-                            progress=progress, description="AdaIN target")
+                            progress=progress, description="AdaIN target", lbfgs_history=settings.lbfgs_history)
     result.settings = settings
     if size < MIN_WORKING_SIZE:
         result.image = resize_longest_side(result.image, size)

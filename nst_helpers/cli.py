@@ -30,7 +30,7 @@ CHOICES = {"optimizer": OPTIMIZERS, "init": INITS, "weights": WEIGHT_SOURCES, "p
 LISTS = {"style_layers": str, "style_blend": float, "scales": float, "steps": int}
 METAVARS = {"style_layers": "LAYER", "style_blend": "W", "scales": "S", "steps": "N", "pyramid_levels": "L"}
 NUMBERS = {"content_weight": float, "style_weight": float, "tv_weight": float, "style_scale": float, "lr": float,
-           "size": int, "seed": int, "pyramid_levels": int, "size_limit": int}
+           "size": int, "seed": int, "pyramid_levels": int, "size_limit": int, "lbfgs_history": int}
 HELP = {
     "content_weight": "weight of the relative content loss (alpha)",
     "style_weight": "weight of the relative style loss (beta)",
@@ -43,6 +43,7 @@ HELP = {
     "steps": "forward-backward passes at the last scale (or one count per scale)",
     "optimizer": "optimizer",
     "lr": "learning rate (default: 1 for lbfgs, 0.02 for adam)",
+    "lbfgs_history": "curvature pairs L-BFGS keeps (PyTorch's default is 100; fewer: faster steps)",
     "init": "starting image",
     "weights": "VGG19 weight source",
     "pooling": "pooling layers of VGG19",

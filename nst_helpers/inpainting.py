@@ -28,8 +28,8 @@ from .guided import GuidedObjective, Region, guided_gram, load_mask
 from .images import load_image, resize_longest_side
 from .optimize import Callback, Result, optimize_image
 from .settings import StyleSettings, choose_device
-from .transfer import check_loaded_size
-from .vgg import STYLE_LAYERS, VGG19Features, load_vgg
+from .transfer import check_loaded_size, load_run_model
+from .vgg import STYLE_LAYERS, VGG19Features
 
 # Defaults: the image's own size, a texture synthesis from noise in the hole, a light shallow content term.
 INPAINT = {"size": None, "steps": 100, "init": "noise", "content_layer": "relu2_1", "tv_weight": 10.0}
@@ -72,7 +72,7 @@ def inpaint(
     hole = load_hole(mask, picture, source)
     texture = load_image(source) if source is not None else picture
     device = choose_device(settings.device)
-    model = load_vgg(settings.weights, pooling=settings.pooling, device=settings.device, seed=settings.seed)
+    model = load_run_model(settings)
     start = initial_fill(picture, hole, settings).to(device)
     picture, hole, texture = picture.to(device), hole.to(device), texture.to(device)
     objective = inpainting_objective(model, picture, hole, texture if source is not None else None, settings)
@@ -80,7 +80,7 @@ def inpaint(
     result = optimize_image(
         start, lambda z: objective(compose(picture, z, hole)), steps=settings.steps if isinstance(settings.steps, int)
         else settings.steps[-1], optimizer=settings.optimizer, lr=settings.lr, progress=progress, every=every,
-        callback=shown, description=f"inpaint {tuple(picture.shape[-2:])}",
+        callback=shown, description=f"inpaint {tuple(picture.shape[-2:])}", lbfgs_history=settings.lbfgs_history,
     )
     result.image = compose(picture.cpu(), result.image, hole.cpu())
     result.frames = [(step, compose(picture.cpu(), frame, hole.cpu())) for step, frame in result.frames]

@@ -26,16 +26,18 @@ LBFGS_HISTORY = 100  # curvature pairs L-BFGS keeps (PyTorch's default)
 
 
 def make_optimizer(
-    name: str, image: torch.Tensor | list[torch.Tensor], steps: int, lr: float | None = None
+    name: str, image: torch.Tensor | list[torch.Tensor], steps: int, lr: float | None = None,
+    history: int = LBFGS_HISTORY,
 ) -> torch.optim.Optimizer:
     """L-BFGS with a line search and a budget of ``steps`` evaluations that never stops by itself, or Adam.
 
-    ``image`` is the tensor to optimize, or a list of them (the levels of an image pyramid).
+    ``image`` is the tensor to optimize, or a list of them (the levels of an image pyramid). ``history``: the
+    curvature pairs L-BFGS keeps.
     """
     params = image if isinstance(image, list) else [image]
     if name == "lbfgs":
         return torch.optim.LBFGS(
-            params, lr=lr or 1.0, max_iter=max(steps, 1), max_eval=max(steps, 1), history_size=LBFGS_HISTORY,
+            params, lr=lr or 1.0, max_iter=max(steps, 1), max_eval=max(steps, 1), history_size=history,
             tolerance_grad=-1.0, tolerance_change=-1.0, line_search_fn="strong_wolfe",
         )
     if name == "adam":

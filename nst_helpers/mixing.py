@@ -17,8 +17,7 @@ from .optimize import Callback, Result
 from .robust import MIN_WORKING_SIZE
 from .schedule import plan_scales
 from .settings import StyleSettings
-from .transfer import check_loaded_size, run_scales
-from .vgg import load_vgg
+from .transfer import check_loaded_size, load_run_model, run_scales
 
 SPLIT = "relu3_1"  # the first coarse layer: relu1_1 and relu2_1 are the fine scales
 
@@ -49,7 +48,7 @@ def mix_scales(
     content_image = load_image(content)
     styles = [load_image(fine), load_image(coarse)]
     size = check_loaded_size(content_image, settings)
-    model = load_vgg(settings.weights, pooling=settings.pooling, device=settings.device, seed=settings.seed)
+    model = load_run_model(settings)
     working_size = max(size, MIN_WORKING_SIZE)
     regions = [Region(0, layers=fine_layers), Region(1, layers=coarse_layers)]
     result = run_scales(content_image, styles, settings, model, plan_scales(settings, working_size), progress,

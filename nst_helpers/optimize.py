@@ -6,6 +6,9 @@ The same optimizer and closure as the notebooks' :func:`~nst_helpers.loop.plain_
   ``steps`` (:class:`BudgetSpent`), so loss curves of L-BFGS and Adam compare equal work;
 - :func:`~nst_helpers.robust.range_penalty` added to the total, recorded as ``"range"`` (always 0 for Adam, whose
   pixels are projected to [0, 1] after every step);
+- a shorter L-BFGS memory, ``SHORT_LBFGS_HISTORY`` curvature pairs instead of PyTorch's 100: its two-loop recursion
+  reads every stored pair twice per iteration, which costs a step about 10 % at 100 pairs, and the result's loss
+  moves by under 1 % (``tests/test_optimize.py``; measured in ``benchmarks/README.md``);
 - optional image-pyramid coordinates (:mod:`nst_helpers.pyramid`);
 - a :class:`Recorder` keeping the history, the best image, frames, the callback and a progress bar;
 - guards: a non-finite loss stops the run and returns the last image whose loss was finite; an interrupt (Ctrl-C,
@@ -29,6 +32,7 @@ from .pyramid import ImagePyramid
 from .robust import RANGE_WEIGHT, NonFiniteLoss, check_finite, range_penalty
 
 Callback = Callable[[int, torch.Tensor, dict[str, float]], Any]  # (step, image, losses)
+SHORT_LBFGS_HISTORY = 20  # curvature pairs the guarded loop's L-BFGS keeps (the textbook loop: PyTorch's 100)
 
 
 @dataclass
@@ -153,17 +157,18 @@ def run_guarded(opt: torch.optim.Optimizer, closure: Callable, pyramid: ImagePyr
 def optimize_image(
     init: torch.Tensor, loss_function: LossFunction, *, steps: int, optimizer: str = "lbfgs", lr: float | None = None,
     progress: bool = True, callback: Callback | None = None, every: int | None = None, description: str = "optimizing",
-    range_weight: float = RANGE_WEIGHT, pyramid_levels: int = 1,
+    range_weight: float = RANGE_WEIGHT, pyramid_levels: int = 1, lbfgs_history: int = SHORT_LBFGS_HISTORY,
 ) -> Result:
     """Minimize ``loss_function(image)["total"]`` plus ``range_weight`` times the range penalty from ``init``, for
-    exactly ``steps`` evaluations, over the pixels or ``pyramid_levels`` levels of an image pyramid (1: pixels)."""
+    exactly ``steps`` evaluations, over the pixels or ``pyramid_levels`` levels of an image pyramid (1: pixels),
+    with L-BFGS keeping ``lbfgs_history`` curvature pairs."""
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
         raise SettingsError(f"steps must be a whole number of at least 0, got {steps!r}")
     if not bool(torch.isfinite(init).all()):
         bad = int((~torch.isfinite(init)).sum())
         raise ImageError(f"the starting image has {bad} NaN or infinite values; pass a finite image in [0, 1]")
     pyramid = ImagePyramid(init, pyramid_levels)
-    opt = make_optimizer(optimizer, pyramid.levels, steps, lr)
+    opt = make_optimizer(optimizer, pyramid.levels, steps, lr, history=lbfgs_history)
     bar = tqdm(total=steps, desc=description, disable=not progress, leave=False)
     recorder = Recorder(init, steps, every or max(1, steps // 10), callback, bar)
     closure = guarded_closure(pyramid, opt, loss_function, recorder, range_weight)

@@ -21,6 +21,7 @@ from typing import Any
 import torch
 
 from .errors import SettingsError, SettingsTypeError
+from .optimize import SHORT_LBFGS_HISTORY
 from .vgg import CONTENT_LAYER, LAYER_NAMES, STYLE_LAYERS, WEIGHT_SOURCES
 
 OPTIMIZERS = ("lbfgs", "adam")
@@ -31,7 +32,8 @@ STATISTICS = ("gram", "sliced_wasserstein", "meanstd")  # style statistics: nst_
 COLOR_MODES = ("luminance", "histogram")  # preserve_colors (notebook 07, nst_helpers.control)
 
 # Bytes one pixel of the optimized image needs: 1.9 KB of VGG19 activations for a forward-backward pass and 3.2 KB of
-# L-BFGS history (100 pairs of float32 vectors, pyramid levels included); measured in benchmarks/README.md.
+# L-BFGS history (100 pairs of float32 vectors, pyramid levels included; an upper bound, since the guarded loop keeps
+# SHORT_LBFGS_HISTORY pairs); measured in benchmarks/README.md.
 BYTES_PER_PIXEL = 5_100
 MEMORY_SHARE = 0.75  # of the device's memory a run may plan to use; the rest is for the system and the notebook
 
@@ -115,6 +117,7 @@ class StyleSettings:
     steps: int | Sequence[int] = 200  # forward-backward passes at the last scale, or one count per scale
     optimizer: str = "lbfgs"
     lr: float | None = None  # None: 1 for L-BFGS, 0.02 for Adam
+    lbfgs_history: int = SHORT_LBFGS_HISTORY  # curvature pairs L-BFGS keeps (the textbook loop: PyTorch's 100)
     init: str = "content"
     weights: str = "original"  # VGG19 weight source
     pooling: str = "max"
@@ -243,6 +246,7 @@ def _check_names(settings: StyleSettings) -> None:
 
 def _check_counts(settings: StyleSettings) -> None:
     _count("seed", settings.seed, low=0)
+    _count("lbfgs_history", settings.lbfgs_history, low=1)
     _count("pyramid_levels", settings.pyramid_levels, low=1, allow_none=True)
     steps = settings.steps
     for value in steps if isinstance(steps, Sequence) and not isinstance(steps, str) else [steps]:

@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from .config import resolve_precision
 from .control import prepare_colors, restore_colors
 from .errors import SettingsError
+from .fast import channels_last_model
 from .guided import GuidedObjective, Region, load_mask
 from .images import load_image, resize_longest_side
 from .loop import plain_loop
@@ -61,6 +62,12 @@ def resize_style(style: torch.Tensor, like: torch.Tensor, scale: float, layers: 
     factor = max(factor, downsampling_factor(max(layers, key=LAYER_NAMES.index)) / min(height, width))
     size = (max(1, round(height * factor)), max(1, round(width * factor)))
     return F.interpolate(style, size=size, mode="bicubic", antialias=True, align_corners=False).clamp(0, 1)
+
+
+def load_run_model(settings: StyleSettings) -> VGG19Features:
+    """The run's VGG19: as loaded for ``textbook=True``, else with channels-last weights (:mod:`nst_helpers.fast`)."""
+    model = load_vgg(settings.weights, pooling=settings.pooling, device=settings.device, seed=settings.seed)
+    return model if settings.textbook else channels_last_model(model)
 
 
 def build_objective(
@@ -137,7 +144,7 @@ def run_scales(
         result = optimize_image(
             image, objective, steps=scale.steps, optimizer=settings.optimizer, lr=settings.lr, progress=progress,
             every=every, callback=_shifted(callback, offset), description=f"{task} {tuple(target.shape[-2:])}",
-            pyramid_levels=scale.pyramid_levels,
+            pyramid_levels=scale.pyramid_levels, lbfgs_history=settings.lbfgs_history,
         )
         result.schedule[0].update(size=scale.size, precision="bf16" if objective.bf16 else "fp32")
         results.append(result)
@@ -229,7 +236,7 @@ def stylize(
     regions = None if masks is None else [
         Region(index, load_mask(mask, original, f"mask {index + 1}")) for index, mask in enumerate(masks)]
     size = check_loaded_size(content_image, settings)
-    model = load_vgg(settings.weights, pooling=settings.pooling, device=settings.device, seed=settings.seed)
+    model = load_run_model(settings)
     if settings.textbook:
         result = run_textbook(resize_longest_side(content_image, size), style_images, settings, model, callback,
                               every)
@@ -268,7 +275,7 @@ def reconstruct_content(
     settings = StyleSettings.from_options(base, **{"content_layer": layer, "scales": None, **options})
     target = load_image(image)
     size = check_loaded_size(target, settings)
-    model = load_vgg(settings.weights, pooling=settings.pooling, device=settings.device, seed=settings.seed)
+    model = load_run_model(settings)
     if settings.textbook:
         return run_textbook(resize_longest_side(target, size), [], settings, model, callback, every)
     plan = [Scale(size, last_steps(settings), 1)]
@@ -286,7 +293,7 @@ def synthesize_texture(
     settings = StyleSettings.from_options(base, **{"style_layers": layers, "init": start, **options})
     source = load_image(style)
     size = check_loaded_size(source, settings)
-    model = load_vgg(settings.weights, pooling=settings.pooling, device=settings.device, seed=settings.seed)
+    model = load_run_model(settings)
     target = resize_longest_side(source, size)
     if settings.textbook:
         return run_textbook(None, [target], settings, model, callback, every)

@@ -5,7 +5,13 @@ import pytest
 import torch
 
 import nst_helpers as nh
-from nst_helpers.fast import fast_content_loss, fast_features, fast_gram_matrix, fast_style_loss
+from nst_helpers.fast import (
+    channels_last_model,
+    fast_content_loss,
+    fast_features,
+    fast_gram_matrix,
+    fast_style_loss,
+)
 from nst_helpers.robust import NonFiniteLoss, check_finite, relative_scales
 
 
@@ -68,6 +74,29 @@ def test_fast_features_equal_the_textbook_extractor():
         assert torch.allclose(fp32[name], textbook[name], rtol=1e-4, atol=1e-3 * textbook[name].abs().max().item())
         error = (bf16[name].float() - textbook[name]).norm() / textbook[name].norm()
         assert bf16[name].dtype == torch.bfloat16 and error < 0.03
+
+
+def test_a_channels_last_model_computes_the_textbook_features_and_gradient():
+    """Stated tolerance: the same float32 features and image gradient within 1e-5 relative (only memory order moves)."""
+    image = torch.rand(1, 3, 40, 56, generator=torch.Generator().manual_seed(5))
+    results = []
+    for model in (nh.load_vgg(), channels_last_model(nh.load_vgg())):
+        x = image.clone().requires_grad_(True)
+        features = fast_features(model, x, ["relu2_1", "relu4_2"])
+        features["relu4_2"].pow(2).mean().backward()
+        results.append((features["relu2_1"].detach(), x.grad))
+    (plain_f, plain_g), (cl_f, cl_g) = results
+    conv = channels_last_model(nh.load_vgg()).layers["conv3_1"].weight
+    assert conv.is_contiguous(memory_format=torch.channels_last) and not conv.is_contiguous()
+    torch.testing.assert_close(cl_f, plain_f, rtol=1e-5, atol=1e-5 * plain_f.abs().max().item())
+    torch.testing.assert_close(cl_g, plain_g, rtol=1e-5, atol=1e-5 * plain_g.abs().max().item())
+
+
+def test_only_the_speed_path_runs_on_a_channels_last_model():
+    fast = nh.transfer.load_run_model(nh.StyleSettings())
+    textbook = nh.transfer.load_run_model(nh.StyleSettings(textbook=True))
+    assert fast.layers["conv1_2"].weight.is_contiguous(memory_format=torch.channels_last)
+    assert textbook.layers["conv1_2"].weight.is_contiguous()
 
 
 def test_relative_scales_make_relative_squared_errors():

@@ -86,6 +86,25 @@ def test_lbfgs_runs_every_step_asked_even_at_a_minimum():
     assert len(calls) == 5 and result.steps_done == 5 and result.history["total"][0] == 0
 
 
+def test_the_short_lbfgs_memory_reaches_the_loss_of_pytorchs_default():
+    """Stated tolerance: 20 curvature pairs instead of PyTorch's 100 end within 3 % of its loss after 60 steps."""
+    final = {pairs: stylize(CONTENT, STYLE, steps=60, lbfgs_history=pairs, **FAST).final_loss for pairs in (100, 20)}
+    assert final[20] != final[100]  # the setting reached the optimizer: past 20 iterations the two runs differ
+    assert final[20] == pytest.approx(final[100], rel=0.03)
+
+
+def test_the_guarded_loop_keeps_the_short_memory_and_the_textbook_loop_pytorchs(monkeypatch):
+    made = []
+    original = nst_loop.make_optimizer
+    monkeypatch.setattr(optimize, "make_optimizer", lambda *a, **k: made.append(("guarded", k)) or original(*a, **k))
+    optimize_image(CONTENT, lambda image: {"total": (image - 0.5).pow(2).sum()}, steps=2, progress=False)
+    optimize_image(CONTENT, lambda image: {"total": (image - 0.5).pow(2).sum()}, steps=2, progress=False,
+                   lbfgs_history=7)
+    assert [k["history"] for _, k in made] == [optimize.SHORT_LBFGS_HISTORY, 7] == [20, 7]
+    textbook = nst_loop.make_optimizer("lbfgs", CONTENT.clone().requires_grad_(True), steps=5)
+    assert textbook.defaults["history_size"] == nst_loop.LBFGS_HISTORY == 100
+
+
 def test_range_penalty_hand_computed():
     image = torch.tensor([1.5, -0.5, 0.2, 1.0]).reshape(1, 1, 2, 2)
     assert robust.range_penalty(image).item() == pytest.approx((0.5**2 + 0.5**2) / 4)
