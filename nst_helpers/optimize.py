@@ -7,8 +7,8 @@ The same optimizer and closure as the notebooks' :func:`~nst_helpers.loop.plain_
 - :func:`~nst_helpers.robust.range_penalty` added to the total, recorded as ``"range"`` (always 0 for Adam, whose
   pixels are projected to [0, 1] after every step);
 - a shorter L-BFGS memory, ``SHORT_LBFGS_HISTORY`` curvature pairs instead of PyTorch's 100: its two-loop recursion
-  reads every stored pair twice per iteration, which costs a step about 10 % at 100 pairs, and the result's loss
-  moves by under 1 % (``tests/test_optimize.py``; measured in ``benchmarks/README.md``);
+  reads every stored pair twice per iteration, which made a 512 px step about 20 % slower at 100 pairs, and the
+  result's loss moves by under 1 % (``tests/test_transfer.py``; measured in ``benchmarks/README.md``);
 - optional image-pyramid coordinates (:mod:`nst_helpers.pyramid`);
 - a :class:`Recorder` keeping the history, the best image, frames, the callback and a progress bar;
 - guards: a non-finite loss stops the run and returns the last image whose loss was finite; an interrupt (Ctrl-C,

@@ -32,8 +32,8 @@ STATISTICS = ("gram", "sliced_wasserstein", "meanstd")  # style statistics: nst_
 COLOR_MODES = ("luminance", "histogram")  # preserve_colors (notebook 07, nst_helpers.control)
 
 # Bytes one pixel of the optimized image needs: 1.9 KB of VGG19 activations for a forward-backward pass and 3.2 KB of
-# L-BFGS history (100 pairs of float32 vectors, pyramid levels included; an upper bound, since the guarded loop keeps
-# SHORT_LBFGS_HISTORY pairs); measured in benchmarks/README.md.
+# L-BFGS history (100 pairs of float32 vectors, pyramid levels included: safe for any lbfgs_history up to 100);
+# measured in benchmarks/README.md.
 BYTES_PER_PIXEL = 5_100
 MEMORY_SHARE = 0.75  # of the device's memory a run may plan to use; the rest is for the system and the notebook
 
