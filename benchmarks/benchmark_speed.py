@@ -18,7 +18,8 @@ with ``requires_grad_(False)`` (so no backward pass computes weight gradients), 
 memory of 100 curvature pairs (``stylize`` keeps 20), the same content initialization. The floor is what the hardware
 needs for one step at the least: one bfloat16 (autocast), channels-last forward and backward pass of the frozen VGG19
 up to relu5_1, with respect to the input image only, at the size of the content image; no loss, Gram matrix or
-optimizer. It is measured just before and just after each run (8 passes each side), since the machine's speed drifts.
+optimizer. It is measured between the steps of each run (one pass after every second step, outside the steps' time),
+since the machine's speed drifts.
 Measured numbers live in benchmarks/README.md.
 
 Per-step timings compare the same optimization, on the pixels at one scale; ``--coarse-to-fine`` measures
@@ -182,6 +183,7 @@ class FloorPass:
         self.device = device
         self.model = load_vgg("original", device=device).to(memory_format=torch.channels_last)
         self.image = content_at(size, device).contiguous(memory_format=torch.channels_last).requires_grad_(True)
+        self()  # the first pass sets up kernels and memory: keep it out of the measurements
 
     def __call__(self) -> float:
         synchronize(self.device)
@@ -194,11 +196,17 @@ class FloorPass:
 
 
 class StepClock:
-    """A step callback that records how long each step took, leaving out the first ``warmup`` (allocator, kernels)."""
+    """A step callback that records how long each step took, leaving out the first ``warmup`` (allocator, kernels),
+    and runs a floor pass after every ``floor_every``-th step, outside the steps' time.
 
-    def __init__(self, device: torch.device, warmup: int = 2) -> None:
-        self.device, self.warmup = device, warmup
+    The machine's speed drifts by 10-15 % within minutes, so a run is compared with floor passes taken between its own
+    steps, under the same conditions.
+    """
+
+    def __init__(self, device: torch.device, floor: FloorPass, warmup: int = 2, floor_every: int = 2) -> None:
+        self.device, self.floor, self.warmup, self.floor_every = device, floor, warmup, floor_every
         self.steps_ms: list[float] = []
+        self.floors_ms: list[float] = []
         self.calls, self.last = 0, time.perf_counter()
 
     def __call__(self, *_: object) -> None:
@@ -207,21 +215,16 @@ class StepClock:
         self.calls += 1
         if self.calls > self.warmup:
             self.steps_ms.append(1000 * (now - self.last))
-        self.last = now
+            if self.calls % self.floor_every == 0:
+                self.floors_ms.append(self.floor())
+        self.last = time.perf_counter()
 
 
-def bracketed(run: Callable[[StepClock], Any], floor: FloorPass, device: torch.device,
-              passes: int = 8) -> tuple[Any, float, float]:
-    """``run(clock)``'s result, its median step and the median of ``passes`` floor passes just before and after it.
-
-    The machine's speed drifts by 10-15 % within minutes, so each run is compared with a floor measured around it
-    (the first pass of each side is left out: it warms the caches).
-    """
-    floors = [floor() for _ in range(passes + 1)][1:]
-    clock = StepClock(device)
+def timed(run: Callable[[StepClock], Any], floor: FloorPass, device: torch.device) -> tuple[Any, float, float]:
+    """``run(clock)``'s result, its median step and the median of the floor passes taken between its steps."""
+    clock = StepClock(device, floor)
     result = run(clock)
-    floors += [floor() for _ in range(passes + 1)][1:]
-    return result, statistics.median(clock.steps_ms), statistics.median(floors)
+    return result, statistics.median(clock.steps_ms), statistics.median(clock.floors_ms)
 
 
 def evaluator_for(content: torch.Tensor, style_full: torch.Tensor, device: torch.device) -> StyleObjective:
@@ -248,12 +251,12 @@ def runs_for(size: int, device: torch.device) -> tuple[dict[str, Callable[..., t
 
 
 def time_size(size: int, steps: int, device: torch.device) -> dict[str, float]:
-    """Median ms per step and final float32-evaluated loss of each run, and the floor measured around each run."""
+    """Median ms per step and final float32-evaluated loss of each run, and the floor measured during each run."""
     runs, evaluator = runs_for(size, device)
     floor = FloorPass(size, device)
     row: dict[str, float] = {}
     for name, run in runs.items():
-        image, row[f"{name}_ms"], row[f"{name}_floor_ms"] = bracketed(functools.partial(run, steps), floor, device)
+        image, row[f"{name}_ms"], row[f"{name}_floor_ms"] = timed(functools.partial(run, steps), floor, device)
         with torch.no_grad():
             row[f"{name}_loss"] = evaluator(image.to(device))["total"].item()
     return row
@@ -382,7 +385,7 @@ def parse_arguments() -> argparse.Namespace:
 
 
 def print_speed_table(sizes: list[int], steps: int, device: torch.device) -> None:
-    """Per size: ms per step of each run, the floor measured around the default run, their ratios, and the
+    """Per size: ms per step of each run, the floor measured during the default run, their ratios, and the
     float32-evaluated losses."""
     print(f"{'size':>5} {'plain ms':>9} {'fp32 ms':>8} {'fast ms':>8} {'floor ms':>9} {'fast/floor':>10} "
           f"{'plain/fast':>10} {'plain loss':>11} {'fp32 loss':>10} {'fast loss':>10} {'fast/fp32 loss':>14}")
@@ -392,7 +395,7 @@ def print_speed_table(sizes: list[int], steps: int, device: torch.device) -> Non
               f"{r['fast_ms'] / r['fast_floor_ms']:10.2f} {r['plain_ms'] / r['fast_ms']:10.2f} "
               f"{r['plain_loss']:11.4g} {r['fp32_loss']:10.4g} {r['fast_loss']:10.4g} "
               f"{r['fast_loss'] / r['fp32_loss']:14.3f}", flush=True)
-        print(f"{'':>5} floor around the plain and fp32 runs: {r['plain_floor_ms']:.1f} and "
+        print(f"{'':>5} floor during the plain and fp32 runs: {r['plain_floor_ms']:.1f} and "
               f"{r['fp32_floor_ms']:.1f} ms", flush=True)
 
 
@@ -409,7 +412,7 @@ def print_memory_table(sizes: list[int], device: torch.device) -> None:
 def print_history_table(sizes: list[int], steps: int, histories: list[int], rounds: int,
                         device: torch.device) -> None:
     """Per size and L-BFGS memory: the median over the rounds of each run's median step and of the floor measured
-    around it, their ratio, and the float32-evaluated loss of the first round's result."""
+    during it, their ratio, and the float32-evaluated loss of the first round's result."""
     print(f"{'size':>5} {'pairs':>6} {'ms':>8} {'floor ms':>9} {'ratio':>6} {'loss':>8}")
     for size in sizes:
         runs, evaluator = runs_for(size, device)
@@ -420,7 +423,7 @@ def print_history_table(sizes: list[int], steps: int, histories: list[int], roun
         for _ in range(rounds):
             for pairs in histories:
                 fast_run = functools.partial(runs["fast"], steps, lbfgs_history=pairs)
-                image, ms, floor_median = bracketed(fast_run, floor, device)
+                image, ms, floor_median = timed(fast_run, floor, device)
                 step_ms[pairs].append(ms)
                 floor_ms[pairs].append(floor_median)
                 with torch.no_grad():
