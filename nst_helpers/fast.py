@@ -13,8 +13,8 @@ textbook value within a stated tolerance.
   channels-last order so that its gradient keeps that order (a gradient in NCHW order slowed the ReLU backward pass
   it joins).
 - :func:`fast_style_loss`: :func:`~nst_helpers.losses.style_loss` with each layer's term one autograd node,
-  ``mean((G - A)**2)`` with a one-product backward pass: the backward passes of the small loss operations between
-  the Gram matrix and the sum cost about a quarter as much as the products themselves.
+  ``mean((G - A)**2)`` with a one-product backward pass: as separate nodes, the small operations around the products
+  added nearly half the products' own time.
 """
 
 from __future__ import annotations
