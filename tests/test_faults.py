@@ -582,18 +582,23 @@ def lines_shown(err: str) -> list[str]:
 
 
 def test_item08_ctrl_c_while_importing_the_command_line(monkeypatch, capsys):
-    """``run()`` (``python -m nst_helpers`` and ``nst-stylize``) turns a Ctrl-C while torch imports into one line."""
+    """``run()`` (``python -m nst_helpers`` and ``nst-stylize``) holds a Ctrl-C that comes while torch imports, lets
+    the import finish, then ends with one line and status 130; Ctrl-C's handler is restored."""
     from nst_helpers import __main__ as entry
 
-    class InterruptedImport:
+    class CtrlCDuringImport:
         def find_spec(self, name, path=None, target=None):
             if name == "nst_helpers.cli":
-                raise KeyboardInterrupt
+                os.kill(os.getpid(), signal.SIGINT)  # a real Ctrl-C, in the middle of the import
 
+    handler = signal.getsignal(signal.SIGINT)
+    package = sys.modules["nst_helpers"]
+    monkeypatch.setitem(vars(package), "cli", sys.modules["nst_helpers.cli"])  # the re-import replaces it: restore
     monkeypatch.delitem(sys.modules, "nst_helpers.cli")
-    monkeypatch.setattr(sys, "meta_path", [InterruptedImport(), *sys.meta_path])
+    monkeypatch.setattr(sys, "meta_path", [CtrlCDuringImport(), *sys.meta_path])
     assert entry.run() == 130
     assert capsys.readouterr().err == BEFORE_THE_RUN + "\n"
+    assert "nst_helpers.cli" in sys.modules and signal.getsignal(signal.SIGINT) is handler
     pyproject = (ROOT / "pyproject.toml").read_text()  # tomllib is Python 3.11+; the package supports 3.10
     assert re.search(r'^\[project\.scripts\]\nnst-stylize = "nst_helpers\.__main__:run"$', pyproject, re.MULTILINE)
 
