@@ -57,7 +57,9 @@ shown = {type(o).__name__: o for o in list(_instances.values())
 """
 
 KERNEL = "window.jupyterapp.shell.currentWidget.sessionContext.session.kernel"
-NOTEBOOK_READY = (f"window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel && "
+# The notebook opened is the current tab and its kernel is idle.
+NOTEBOOK_READY = (f"notebook => window.jupyterapp?.shell.currentWidget?.context?.path === notebook && "
+                  f"window.jupyterapp.shell.currentWidget.sessionContext?.session?.kernel && "
                   f"{KERNEL}.status === 'idle'")
 # Runs Python in the notebook's kernel (not in a cell) and returns what it printed.
 EXECUTE = f"""async (code) => {{
@@ -198,8 +200,10 @@ def shots(tmp_path):
 def open_notebook(browser, url: str, token: str, notebook: str, screen: str):
     width, height = SCREENS[screen]
     page = browser.new_page(viewport={"width": width, "height": height})
-    page.goto(f"{url}/lab/tree/{notebook}?token={token}")
-    page.wait_for_function(NOTEBOOK_READY, timeout=90_000)
+    # A workspace of its own: JupyterLab would otherwise reopen every tab of the earlier pages, each with a kernel,
+    # and run-all-cells could reach one of them while the layout is still being restored.
+    page.goto(f"{url}/lab/workspaces/{secrets.token_hex(8)}/tree/{notebook}?token={token}")
+    page.wait_for_function(NOTEBOOK_READY, arg=notebook, timeout=90_000)
     return page
 
 
@@ -226,6 +230,17 @@ def cell_of(page, css_class: str):
     cell = page.locator(".jp-CodeCell", has=page.locator(f".{css_class}"))
     assert cell.count() == 1, f"no single cell shows .{css_class}"
     return cell
+
+
+def wait_for_every_cell(page, timeout: int) -> list:
+    """Wait until every code cell has run and the kernel is idle; on a timeout, say which cells had not run."""
+    try:
+        page.wait_for_function(f"({CELLS})().every(cell => cell.count !== null) && {KERNEL}.status === 'idle'",
+                               timeout=timeout, polling=500)
+    except sync_api.TimeoutError:
+        state = page.evaluate(f"[window.jupyterapp.shell.currentWidget.context.path, {KERNEL}.status, ({CELLS})()]")
+        pytest.fail(f"not every cell ran within {timeout / 1000:.0f} s: tab, kernel, cells = {state}")
+    return page.evaluate(CELLS)
 
 
 def wait_for_status(page, cell, pattern: str, timeout: int = 120_000) -> str:
@@ -273,9 +288,7 @@ def test_the_four_experiments_as_a_class_uses_them(jupyterlab, browser, shots):
     page = open_notebook(browser, url, token, "experiments.ipynb", "projector")
     try:
         page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
-        page.wait_for_function(f"({CELLS})().every(cell => cell.count !== null) && {KERNEL}.status === 'idle'",
-                               timeout=150_000, polling=500)
-        cells = page.evaluate(CELLS)
+        cells = wait_for_every_cell(page, timeout=240_000)
         assert all(not c["errors"] for c in cells), cells
         page.evaluate(EXECUTE, FIND)
         check_feature_map_explorer(page)
