@@ -5,6 +5,7 @@
     python benchmarks/benchmark_speed.py --coarse-to-fine     # 300 pixel steps at 512 px vs pyramid, schedules
     python benchmarks/benchmark_speed.py --coarse-to-fine --size 1024 --goal-steps 80 --schedule 20 80
     python benchmarks/benchmark_speed.py --sizes 256 512 --lbfgs-history 100 20    # L-BFGS memory against the floor
+    python benchmarks/benchmark_speed.py --sizes 256 512 --breakdown        # a step's parts against the floor
 
 Everything runs in one process. Per size it prints the median milliseconds per step of the plain loop, of
 ``stylize`` in float32 and of ``stylize`` as configured by default (``precision="auto"``), the floor, the ratios
@@ -36,6 +37,7 @@ import statistics
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +57,10 @@ from nst_helpers import (
     stylize,
 )
 from nst_helpers.config import cpu_has_fast_bfloat16
+from nst_helpers.fast import positions_first
+from nst_helpers.robust import RANGE_WEIGHT, check_finite, range_penalty
 from nst_helpers.schedule import COARSE_TO_FINE_FROM_SIZE, PYRAMID_FROM_SIZE
+from nst_helpers.transfer import build_objective, load_run_model
 from nst_helpers.vgg import CONTENT_LAYER, LAYER_NAMES, STYLE_LAYERS
 
 DEFAULTS = StyleSettings()
@@ -355,6 +360,70 @@ def fewer_steps(size: int, single_steps: int, schedule: list[int], device: torch
               "(target <= 0.5)", flush=True)
 
 
+def step_parts(size: int, device: torch.device) -> dict[str, Callable[[], float]]:
+    """Each part of a default ``stylize`` step as a timed forward and backward pass (ms), cumulative, with the floor.
+
+    ``products``: the ten bare Gram products (five forward, five backward) on fixed features, hot in cache;
+    ``content + style``: the feature terms; ``objective``: with total variation; ``closure``: with the range
+    penalty and the finiteness check. What a step adds beyond the closure is L-BFGS and the recorder.
+    """
+    content = content_at(size, device)
+    settings = StyleSettings(size=size, scales=(1.0,), pyramid_levels=1)
+    model = load_run_model(settings)
+    objectives = {tv: build_objective(model, content, [load_example("brushstrokes")], replace(settings, tv_weight=tv))
+                  for tv in (0.0, settings.tv_weight)}
+    image = content.clone().requires_grad_(True)
+    with torch.no_grad():
+        features = objectives[0.0].features(image)
+    flats = [positions_first(features[name])[0] for name in STYLE_LAYERS]
+
+    def products() -> None:
+        for flat in flats:
+            flat @ (flat.T @ flat)  # one product of each size forward (N x N) and one backward (M x N)
+
+    def closure(tv: float, guarded: bool) -> None:
+        image.grad = None
+        total = objectives[tv](image)["total"]
+        if guarded:
+            total = total + RANGE_WEIGHT * range_penalty(image)
+            check_finite(total, 1)
+        total.backward()
+
+    parts = {"products": products, "content + style": functools.partial(closure, 0.0, False),
+             "objective": functools.partial(closure, settings.tv_weight, False),
+             "closure": functools.partial(closure, settings.tv_weight, True)}
+    return {"floor": FloorPass(size, device), **{name: timed_call(part, device) for name, part in parts.items()}}
+
+
+def timed_call(part: Callable[[], None], device: torch.device) -> Callable[[], float]:
+    """``part`` as a function that runs it and returns its milliseconds."""
+    def call() -> float:
+        synchronize(device)
+        start = time.perf_counter()
+        part()
+        synchronize(device)
+        return 1000 * (time.perf_counter() - start)
+    return call
+
+
+def print_breakdown(sizes: list[int], passes: int, device: torch.device) -> None:
+    """Per size: the median ms of each part of a step over ``passes`` interleaved rounds, and its ratio to the floor
+    measured in the same rounds."""
+    for size in sizes:
+        parts = step_parts(size, device)
+        times: dict[str, list[float]] = {name: [] for name in parts}
+        for part in parts.values():
+            part()  # kernels and memory: not measured
+        for _ in range(passes):
+            for name, part in parts.items():
+                times[name].append(part())
+        floor = statistics.median(times["floor"])
+        print(f"{size} px, medians of {passes} interleaved passes:")
+        for name, values in times.items():
+            print(f"  {name:>16} {statistics.median(values):8.2f} ms {statistics.median(values) / floor:6.3f}",
+                  flush=True)
+
+
 def parse_arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=None)
@@ -377,6 +446,10 @@ def parse_arguments() -> argparse.Namespace:
                         help="compare the default stylize step with these L-BFGS memory sizes instead (e.g. 100 20), "
                              "in --rounds interleaved rounds per size")
     parser.add_argument("--rounds", type=int, default=2, help="with --lbfgs-history: interleaved rounds (default 2)")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="time the parts of a default step (bare Gram products, loss terms, objective, closure) "
+                             "against the floor, in --passes interleaved rounds")
+    parser.add_argument("--passes", type=int, default=30, help="with --breakdown: interleaved rounds (default 30)")
     args = parser.parse_args()
     if args.coarse_to_fine and args.size < PYRAMID_FROM_SIZE:
         parser.error(f"--coarse-to-fine compares automatic pyramids, which stylize builds from {PYRAMID_FROM_SIZE} "
@@ -444,6 +517,9 @@ def main() -> None:
         fewer_steps(args.size, args.goal_steps, args.schedule, device, args.save)
         return
     sizes = args.sizes or ([128, 256, 512, 1024, 2048] if device.type == "cuda" else [128, 256, 512])
+    if args.breakdown:
+        print_breakdown(sizes, args.passes, device)
+        return
     if args.lbfgs_history:
         print_history_table(sizes, args.steps, args.lbfgs_history, args.rounds, device)
         return
