@@ -18,6 +18,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from .control import match_statistics
 from .guided import guided_gram
 from .loop import make_closure
 from .losses import content_loss, gram_matrix, style_loss, total_loss, tv_loss
@@ -519,22 +520,18 @@ def check_guided_gram(fn: Callable) -> Callable:
                     _diagnose_guided_gram)
 
 
-def _reference_match_statistics(values: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-    """``(x - mean_x) * std_like / std_x + mean_like`` (the luminance matching of notebook 07, on any tensor)."""
-    return (values - values.mean()) * like.std() / values.std() + like.mean()
-
-
 def _diagnose_match_statistics(fn: Callable) -> str | None:
     generator = torch.Generator().manual_seed(SEED)
     values, like = 40 + 20 * torch.rand(50, generator=generator), 60 + 5 * torch.randn(70, generator=generator)
-    expected = _reference_match_statistics(values, like)
+    expected = match_statistics(values, like)
     answer = fn(values, like)
     if _matches(answer, expected):
         return None
     centred = values - values.mean()
     mistakes = [
         (centred + like.mean(), "only the mean moved: scale by std(like) / std(values) too"),
-        (centred * like.var() / values.var() + like.mean(), "used variances: scale by the ratio of standarddeviations"),
+        (centred * like.var() / values.var() + like.mean(),
+         "used variances: scale by the ratio of standard deviations"),
         (centred * values.std() / like.std() + like.mean(), "the ratio is upside down: std(like) / std(values)"),
     ]
     return _first_mistake(answer, mistakes) or "wrong values: expected (x - mean x) std(like) / std(x) + mean(like)"
@@ -542,4 +539,4 @@ def _diagnose_match_statistics(fn: Callable) -> str | None:
 
 def check_match_statistics(fn: Callable) -> Callable:
     """Check ``fn(values, like)``: ``values`` shifted and scaled to the mean and standard deviation of ``like``."""
-    return _verdict("match_statistics", fn, _reference_match_statistics, _diagnose_match_statistics)
+    return _verdict("match_statistics", fn, match_statistics, _diagnose_match_statistics)

@@ -58,11 +58,18 @@ def grey_from_lightness(lightness: np.ndarray) -> torch.Tensor:
     return from_lab(np.stack([lightness, np.zeros_like(lightness), np.zeros_like(lightness)], axis=-1))
 
 
+def match_statistics(values: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """Textbook core (notebook 07): ``values`` shifted and scaled to the mean and standard deviation of ``like``."""
+    return (values - values.mean()) * like.std() / values.std() + like.mean()
+
+
 def match_lightness(style: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
-    """The style as a grey image whose L* has the content's mean and standard deviation (paper, eq. 6)."""
-    style_l, content_l = to_lab(style)[..., 0], to_lab(content)[..., 0]
-    spread = content_l.std() / max(style_l.std(), 1e-6)
-    return grey_from_lightness(np.clip((style_l - style_l.mean()) * spread + content_l.mean(), 0.0, 100.0))
+    """The style as a grey image whose L* has the content's mean and standard deviation (paper, eq. 6); a style of a
+    single lightness, with no spread to scale, becomes the content's mean lightness."""
+    style_l, content_l = (torch.from_numpy(to_lab(image)[..., 0]) for image in (style, content))
+    if style_l.std() < 1e-6:
+        return grey_from_lightness(np.full(style_l.shape, float(content_l.mean())))
+    return grey_from_lightness(match_statistics(style_l, content_l).clamp(0.0, 100.0).numpy())
 
 
 def recombine_lightness(result: torch.Tensor, content: torch.Tensor) -> torch.Tensor:

@@ -146,6 +146,14 @@ def test_lightness_matching_gives_the_content_mean_and_spread_in_grey():
     assert lightness.std() == pytest.approx(target.std(), abs=0.05)
 
 
+def test_a_style_of_one_lightness_becomes_the_content_mean_lightness():
+    content = smooth_image(6) * 0.5
+    grey = control.match_lightness(torch.full((1, 3, 24, 24), 0.7), content)
+    assert bool(torch.isfinite(grey).all())  # no division by a zero spread
+    lightness, target = control.to_lab(grey)[..., 0], control.to_lab(content)[..., 0]
+    assert lightness.std() < 0.01 and lightness.mean() == pytest.approx(target.mean(), abs=0.05)
+
+
 def test_recombining_keeps_the_content_chroma_and_the_result_lightness():
     content, result = smooth_image(7), smooth_image(8)
     mixed = control.recombine_lightness(result, content)

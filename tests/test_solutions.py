@@ -1,15 +1,18 @@
-"""Every <details> solution in the textbook notebooks (01-06) runs, and each solution function equals the package's
-textbook function in value and gradient: the code a learner writes is the code they import. (The exercises of 07 and
-08 are checked by their checkers' tests.)"""
+"""Every <details> solution in the notebooks runs, and each solution function equals the package's textbook function
+in value and gradient: the code a learner writes is the code they import."""
 
 import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
 import nst_helpers as nh
+from nst_helpers.control import match_statistics
+from nst_helpers.guided import guided_gram
+from nst_helpers.statistics import mean_std, random_directions, sliced_wasserstein
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 SOLUTION = re.compile(r"<details><summary>Solution</summary>\s*```python\n(.*?)```", re.DOTALL)
@@ -17,12 +20,14 @@ PACKAGE_FUNCTION = {  # the name a solution defines -> the package function it m
     "extract_features": nh.extract_features, "my_content_loss": nh.content_loss, "my_gram_matrix": nh.gram_matrix,
     "my_style_loss": nh.style_loss, "my_total_loss": nh.total_loss, "my_make_closure": nh.make_closure,
     "my_tv_loss": nh.tv_loss, "my_style_transfer": nh.textbook_style_transfer,
+    "match_statistics": match_statistics, "guided_gram": lambda features, mask: guided_gram(features, mask, True),
+    "my_mean_std": mean_std, "my_sliced_wasserstein": sliced_wasserstein,
 }
 
 
 def solutions() -> list[tuple[str, str]]:
     found = []
-    for path in sorted(NOTEBOOKS.glob("0[1-6]_*.ipynb")):
+    for path in sorted(NOTEBOOKS.glob("0[1-8]_*.ipynb")):
         for index, cell in enumerate(json.loads(path.read_text())["cells"]):
             if cell["cell_type"] == "markdown":
                 found += [(f"{path.stem}[{index}]", code) for code in SOLUTION.findall("".join(cell["source"]))]
@@ -85,12 +90,29 @@ def run_case(name, fn):
         same_value_and_gradient(fn(image), twin(image), [image])
     elif name == "my_style_transfer":
         compare_transfers(fn, twin)
+    elif name in ("match_statistics", "guided_gram", "my_mean_std", "my_sliced_wasserstein"):
+        compare_statistics(name, fn, twin)
     elif name == "my_total_loss":
         terms = {k: random_input(1, seed=i).sum() for i, k in enumerate(("content", "style", "tv"))}
         weights = {"content": 1.0, "style": 30.0, "tv": 10.0}
         same_value_and_gradient(fn(terms, weights), twin(terms, weights), list(terms.values()))
     else:
         compare_closures(fn, twin)
+
+
+def compare_statistics(name, mine, reference):
+    """Notebooks 07 and 08: lightness matching, the guided Gram matrix, mean/std and sliced Wasserstein."""
+    first = random_input(1, 3, 4, 5)
+    if name == "match_statistics":
+        args = (first, 50 + 10 * random_input(70, seed=1))
+    elif name == "guided_gram":
+        args = (first, random_input(1, 1, 4, 5, seed=1).detach())  # a soft mask: tells m from m**2
+    elif name == "my_mean_std":
+        args = (first,)
+    else:
+        flat, target = random_input(1, 3, 20), 2 * random_input(1, 3, 20, seed=1).detach() + 1
+        first, args = flat, (flat, target, random_directions(3, 6, torch.Generator().manual_seed(2)))
+    same_value_and_gradient(mine(*args), reference(*args), [first])
 
 
 def compare_transfers(mine, reference):
@@ -121,15 +143,30 @@ def test_solution_equals_the_package_function(where):
     run_case(*defined(FUNCTIONS[where]))
 
 
+def notebook_context(where: str) -> dict:
+    """What an open exercise's cell finds defined by the cells above it, at the tiny profile with 2 steps."""
+    profile = nh.get_profile("tiny")
+    context = {"nh": nh, "plots": nh.plots, "SIZE": profile.size, "STEPS": 2, "SMALL_SIZE": profile.small_size,
+               "SMALL_STEPS": 2}
+    if where.startswith("07_"):  # section 2: swirls on the background, mosaic on a rectangle standing for the person
+        content = nh.resize_longest_side(nh.load_example("astronaut"), profile.small_size)
+        swirls, mosaic = nh.load_example("swirls"), nh.load_example("mosaic")
+        quick = {"size": profile.small_size, "steps": 2, "progress": False}
+        person = np.zeros(content.shape[-2:], dtype=bool)
+        person[content.shape[-2] // 4:, content.shape[-1] // 4: 3 * content.shape[-1] // 4] = True
+        regions = nh.stylize(content, [swirls, mosaic], masks=[~person, person], **quick)
+        context.update(content=content, swirls=swirls, mosaic=mosaic, quick=quick, person=person, regions=regions)
+    return context
+
+
 @pytest.mark.parametrize("where", sorted(OPEN))
 def test_open_solution_runs(where, tmp_path, monkeypatch):
-    """The open exercises of notebook 05 run as written, at the tiny profile, with a photo of one's own."""
+    """The open exercises (05: a photo of one's own; 07: soft masks) run as written, with what the cells above them
+    define."""
     monkeypatch.chdir(tmp_path)
     (tmp_path / "outputs").mkdir()
     nh.save_image(nh.load_example("coffee", max_size=96), tmp_path / "my_photo.jpg")
-    profile = nh.get_profile("tiny")
     shown = []
-    namespace = {"nh": nh, "plots": nh.plots, "display": shown.append, "SIZE": profile.size, "STEPS": 2,
-                 "SMALL_SIZE": profile.small_size, "SMALL_STEPS": 2}
+    namespace = {**notebook_context(where), "display": shown.append}
     exec(OPEN[where], namespace)
     assert shown, "the solution shows its result"
