@@ -363,7 +363,7 @@ def fewer_steps(size: int, single_steps: int, schedule: list[int], device: torch
 def step_parts(size: int, device: torch.device) -> dict[str, Callable[[], float]]:
     """Each part of a default ``stylize`` step as a timed forward and backward pass (ms), cumulative, with the floor.
 
-    ``products``: the ten bare Gram products (five forward, five backward) on fixed features, hot in cache;
+    ``products``: the ten bare Gram products (five forward, five backward) on fixed features, outside the network;
     ``content + style``: the feature terms; ``objective``: with total variation; ``closure``: with the range
     penalty and the finiteness check. What a step adds beyond the closure is L-BFGS and the recorder.
     """
