@@ -351,6 +351,9 @@ def check_loss_lab(page) -> None:
         page.keyboard.press("ArrowLeft")
     page.wait_for_function(f"document.querySelector('.nst-ratio-slider .widget-readout').textContent "
                            f"!== {json.dumps(before_ratio)}", timeout=10_000)
+    # ipywidgets holds back a slider's later values until the kernel has answered its first, while a button's click
+    # goes at once: click only when the kernel has the slider's last value, as a person's pause before clicking does.
+    wait_for_kernel_value(page, "shown['LossLab'].ratio_slider.value", float(before_ratio) / 10)
     cell.locator("button.nst-run").click()
     status = wait_for_status(page, cell, "^(Done|Stopped|Unexpected)")
     assert status.startswith("Done"), status
@@ -362,6 +365,18 @@ def check_loss_lab(page) -> None:
     assert ratio == pytest.approx(float(before_ratio) / 10, rel=0.05)  # the readout shows 2 digits
     assert style_weight == pytest.approx(1 / ratio) and runs == 1  # and the optimizer used it
     stop_a_run(page, cell, "LossLab")
+
+
+def wait_for_kernel_value(page, expression: str, target: float, timeout: float = 15.0) -> None:
+    """Poll the kernel until ``expression`` is within 5 % of ``target`` (readouts show 2 digits); fail after
+    ``timeout`` seconds with the last value seen."""
+    deadline, value = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        value = float(page.evaluate(EXECUTE, FIND + f"print({expression})"))
+        if value == pytest.approx(target, rel=0.05):
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"the kernel's {expression} stayed at {value}, not {target:.4g}, for {timeout} s")
 
 
 def stop_a_run(page, cell, class_name: str) -> None:
