@@ -124,13 +124,12 @@ def synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def plain_stylize(content: torch.Tensor, style: torch.Tensor, steps: int, device: torch.device,
-                  on_step: Callable[[], None]) -> torch.Tensor:
-    """The textbook loop as the PyTorch tutorial writes it, for comparison only (see the module docstring).
+def plain_loss_function(content: torch.Tensor, style: torch.Tensor,
+                        device: torch.device) -> Callable[[torch.Tensor], torch.Tensor]:
+    """The loss of the textbook loop as the PyTorch tutorial writes it, for comparison only (see the module docstring).
 
     VGG19 frozen (``requires_grad_(False)``: only the image gets a gradient), NCHW, float32, no autocast,
-    ``F @ F.t()`` Gram matrices, the relative losses and default weights of ``stylize``, L-BFGS with one evaluation
-    per step, started from the content image.
+    ``F @ F.t()`` Gram matrices, the relative losses and default weights of ``stylize``.
     """
     model = load_vgg("original", device=device)
     deepest = max(LAYER_NAMES.index(name) for name in (*STYLE_LAYERS, CONTENT_LAYER))
@@ -156,17 +155,29 @@ def plain_stylize(content: torch.Tensor, style: torch.Tensor, steps: int, device
     # The same relative losses as stylize: each term divided by its target's mean square.
     content_scale = 1 / content_target.pow(2).mean()
     layer_scales = {name: 1 / len(grams) / grams[name].pow(2).mean() for name in grams}
+
+    def loss(image: torch.Tensor) -> torch.Tensor:
+        out = features(image)
+        dx = image[..., :, 1:] - image[..., :, :-1]
+        dy = image[..., 1:, :] - image[..., :-1, :]
+        return (WEIGHTS["content"] * content_scale * (out[CONTENT_LAYER] - content_target).pow(2).mean()
+                + WEIGHTS["style"] * sum(layer_scales[n] * (gram(out[n]) - grams[n]).pow(2).mean() for n in grams)
+                + WEIGHTS["tv"] * (dx.pow(2).mean() + dy.pow(2).mean()))
+
+    return loss
+
+
+def plain_stylize(content: torch.Tensor, style: torch.Tensor, steps: int, device: torch.device,
+                  on_step: Callable[[], None]) -> torch.Tensor:
+    """The textbook loop on :func:`plain_loss_function`: L-BFGS with one evaluation per step and PyTorch's default
+    memory of 100 curvature pairs, started from the content image."""
+    loss_function = plain_loss_function(content, style, device)
     image = content.clone().requires_grad_(True)
     optimizer = torch.optim.LBFGS([image], lr=1, max_iter=1, history_size=100, tolerance_grad=-1, tolerance_change=-1)
 
     def closure() -> torch.Tensor:
         optimizer.zero_grad()
-        out = features(image)
-        dx = image[..., :, 1:] - image[..., :, :-1]
-        dy = image[..., 1:, :] - image[..., :-1, :]
-        loss = (WEIGHTS["content"] * content_scale * (out[CONTENT_LAYER] - content_target).pow(2).mean()
-                + WEIGHTS["style"] * sum(layer_scales[n] * (gram(out[n]) - grams[n]).pow(2).mean() for n in grams)
-                + WEIGHTS["tv"] * (dx.pow(2).mean() + dy.pow(2).mean()))
+        loss = loss_function(image)
         loss.backward()
         on_step()
         return loss
