@@ -195,18 +195,22 @@ class FloorPass:
     implementation does.
     """
 
-    def __init__(self, size: int, device: torch.device) -> None:
+    def __init__(self, size: int, device: torch.device, compiled: bool = False) -> None:
         self.device = device
         self.model = load_vgg("original", device=device).to(memory_format=torch.channels_last)
         self.image = content_at(size, device).contiguous(memory_format=torch.channels_last).requires_grad_(True)
-        self()  # the first pass sets up kernels and memory: keep it out of the measurements
+        self.loss = torch.compile(self._loss) if compiled else self._loss
+        self()  # the first pass sets up kernels and memory (or compiles): keep it out of the measurements
+
+    def _loss(self, image: torch.Tensor) -> torch.Tensor:
+        with torch.autocast(self.device.type, dtype=torch.bfloat16):
+            feature = self.model(image, ["relu5_1"])["relu5_1"]
+        return feature.float().pow(2).mean()
 
     def __call__(self) -> float:
         synchronize(self.device)
         start = time.perf_counter()
-        with torch.autocast(self.device.type, dtype=torch.bfloat16):
-            feature = self.model(self.image, ["relu5_1"])["relu5_1"]
-        torch.autograd.grad(feature.float().pow(2).mean(), self.image)
+        torch.autograd.grad(self.loss(self.image), self.image)
         synchronize(self.device)
         return 1000 * (time.perf_counter() - start)
 
@@ -371,12 +375,13 @@ def fewer_steps(size: int, single_steps: int, schedule: list[int], device: torch
               "(target <= 0.5)", flush=True)
 
 
-def step_parts(size: int, device: torch.device) -> dict[str, Callable[[], float]]:
+def step_parts(size: int, device: torch.device, compiled: bool = False) -> dict[str, Callable[[], float]]:
     """Each part of a default ``stylize`` step as a timed forward and backward pass (ms), cumulative, with the floor.
 
     ``products``: the ten bare Gram products (five forward, five backward) on fixed features, outside the network;
     ``content + style``: the feature terms; ``objective``: with total variation; ``closure``: with the range
-    penalty and the finiteness check. What a step adds beyond the closure is L-BFGS and the recorder.
+    penalty and the finiteness check. What a step adds beyond the closure is L-BFGS and the recorder. ``compiled``
+    adds the floor and the closure under ``torch.compile`` (compiled before timing).
     """
     content = content_at(size, device)
     settings = StyleSettings(size=size, scales=(1.0,), pyramid_levels=1)
@@ -392,18 +397,28 @@ def step_parts(size: int, device: torch.device) -> dict[str, Callable[[], float]
         for flat in flats:
             flat @ (flat.T @ flat)  # one product of each size forward (N x N) and one backward (M x N)
 
-    def closure(tv: float, guarded: bool) -> None:
-        image.grad = None
-        total = objectives[tv](image)["total"]
-        if guarded:
-            total = total + RANGE_WEIGHT * range_penalty(image)
-            check_finite(total, 1)
-        total.backward()
+    def total(tv: float, guarded: bool, current: torch.Tensor) -> torch.Tensor:
+        value = objectives[tv](current)["total"]
+        return value + RANGE_WEIGHT * range_penalty(current) if guarded else value
 
-    parts = {"products": products, "content + style": functools.partial(closure, 0.0, False),
-             "objective": functools.partial(closure, settings.tv_weight, False),
-             "closure": functools.partial(closure, settings.tv_weight, True)}
-    return {"floor": FloorPass(size, device), **{name: timed_call(part, device) for name, part in parts.items()}}
+    def closure(total_of: Callable[[torch.Tensor], torch.Tensor], guarded: bool) -> None:
+        image.grad = None
+        value = total_of(image)
+        if guarded:
+            check_finite(value, 1)
+        value.backward()
+
+    def part(tv: float, guarded: bool, compile_it: bool = False) -> Callable[[], None]:
+        total_of = functools.partial(total, tv, guarded)
+        return functools.partial(closure, torch.compile(total_of) if compile_it else total_of, guarded)
+
+    parts = {"products": products, "content + style": part(0.0, False), "objective": part(settings.tv_weight, False),
+             "closure": part(settings.tv_weight, True)}
+    floors = {"floor": FloorPass(size, device)}
+    if compiled:
+        parts["closure, compiled"] = part(settings.tv_weight, True, compile_it=True)
+        floors["floor, compiled"] = FloorPass(size, device, compiled=True)
+    return {**floors, **{name: timed_call(part, device) for name, part in parts.items()}}
 
 
 def timed_call(part: Callable[[], None], device: torch.device) -> Callable[[], float]:
@@ -417,11 +432,11 @@ def timed_call(part: Callable[[], None], device: torch.device) -> Callable[[], f
     return call
 
 
-def print_breakdown(sizes: list[int], passes: int, device: torch.device) -> None:
+def print_breakdown(sizes: list[int], passes: int, device: torch.device, compiled: bool = False) -> None:
     """Per size: the median ms of each part of a step over ``passes`` interleaved rounds, and its ratio to the floor
     measured in the same rounds."""
     for size in sizes:
-        parts = step_parts(size, device)
+        parts = step_parts(size, device, compiled)
         times: dict[str, list[float]] = {name: [] for name in parts}
         for part in parts.values():
             part()  # kernels and memory: not measured
@@ -461,6 +476,8 @@ def parse_arguments() -> argparse.Namespace:
                         help="time the parts of a default step (bare Gram products, loss terms, objective, closure) "
                              "against the floor, in --passes interleaved rounds")
     parser.add_argument("--passes", type=int, default=30, help="with --breakdown: interleaved rounds (default 30)")
+    parser.add_argument("--compile", action="store_true",
+                        help="with --breakdown: also the floor and the closure under torch.compile")
     args = parser.parse_args()
     if args.coarse_to_fine and args.size < PYRAMID_FROM_SIZE:
         parser.error(f"--coarse-to-fine compares automatic pyramids, which stylize builds from {PYRAMID_FROM_SIZE} "
@@ -529,7 +546,7 @@ def main() -> None:
         return
     sizes = args.sizes or ([128, 256, 512, 1024, 2048] if device.type == "cuda" else [128, 256, 512])
     if args.breakdown:
-        print_breakdown(sizes, args.passes, device)
+        print_breakdown(sizes, args.passes, device, args.compile)
         return
     if args.lbfgs_history:
         print_history_table(sizes, args.steps, args.lbfgs_history, args.rounds, device)
