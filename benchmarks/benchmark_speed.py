@@ -13,12 +13,12 @@ fast/floor and plain/fast, the peak memory of each run (CUDA: peak allocated; CP
 resident memory, sampled every 2 ms, in a separate pass of 4 steps after all timings), and the final loss of every
 result evaluated by one float32 evaluator (the textbook losses: float32, NCHW).
 
-The plain loop is the textbook loop as the PyTorch tutorial writes it today: VGG19 as an ``nn.Sequential``, frozen
-with ``requires_grad_(False)`` (so no backward pass computes weight gradients), run in NCHW float32 without autocast,
-``F @ F.t()`` Gram matrices, the same relative losses, L-BFGS with one evaluation per step and PyTorch's default
-memory of 100 curvature pairs (``stylize`` keeps 20), the same content initialization. The floor is what the hardware
-needs for one step at the least: one bfloat16 (autocast), channels-last forward and backward pass of the frozen VGG19
-up to relu5_1, with respect to the input image only, at the size of the content image; no loss, Gram matrix or
+The plain loop is the textbook loop as the PyTorch tutorial writes it today: VGG19 as an ``nn.Sequential``, frozen with
+``requires_grad_(False)`` (so no backward pass computes weight gradients), run in NCHW float32 without autocast, ``F @
+F.t()`` Gram matrices, the same relative losses, L-BFGS with one evaluation per step and PyTorch's default memory of 100
+curvature pairs (``stylize`` keeps 20), the same content initialization. The floor is what the hardware needs for one
+step at the least: one bfloat16 (autocast, weights cast once), channels-last forward and backward pass of the frozen
+VGG19 up to relu5_1, with respect to the input image only, at the size of the content image; no loss, Gram matrix or
 optimizer. It is measured between the steps of each run (one pass after every second step, outside the steps' time),
 since the machine's speed drifts.
 Measured numbers live in benchmarks/README.md.
@@ -190,6 +190,7 @@ def plain_stylize(content: torch.Tensor, style: torch.Tensor, steps: int, device
 class FloorPass:
     """One bfloat16 channels-last forward and backward pass of the frozen VGG19 to relu5_1; calling it returns its ms.
 
+    The weights are cast to bfloat16 once, as ``stylize`` does (autocast alone would recast them at every pass).
     The gradient is taken with respect to the input image only (the network is frozen), at the size of the content
     image. No loss beyond ``mean(relu5_1**2)``, no Gram matrix, no optimizer: the least work one step of any
     implementation does.
@@ -198,6 +199,7 @@ class FloorPass:
     def __init__(self, size: int, device: torch.device, compiled: bool = False) -> None:
         self.device = device
         self.model = load_vgg("original", device=device).to(memory_format=torch.channels_last)
+        self.model.layers.to(torch.bfloat16)  # cast once: autocast would recast frozen weights at every pass
         self.image = content_at(size, device).contiguous(memory_format=torch.channels_last).requires_grad_(True)
         self.loss = torch.compile(self._loss) if compiled else self._loss
         self()  # the first pass sets up kernels and memory (or compiles): keep it out of the measurements

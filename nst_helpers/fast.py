@@ -7,6 +7,8 @@ textbook value within a stated tolerance.
   :func:`fast_features` feeds them; with weights left in PyTorch's NCHW order a step cost about 8 % more.
 - :func:`fast_features`: :func:`~nst_helpers.vgg.extract_features` in channels-last memory and, where the hardware
   runs it natively, under bfloat16 autocast (convolutions are most of a step; both make them faster).
+- :func:`bfloat16_model`: a copy of the network with its convolution weights cast to bfloat16 once per objective;
+  autocast casts frozen weights again at every pass (the same values, about 1.5 ms a pass on a 2-core CPU).
 - :func:`fast_gram_matrix`: :func:`~nst_helpers.losses.gram_matrix` with a backward pass of one matrix product
   instead of two, in the features' precision (bfloat16 products accumulate in float32) and their memory order.
 - :func:`fast_content_loss`: :func:`~nst_helpers.losses.content_loss` on float32 copies, taken in the features'
@@ -19,6 +21,7 @@ textbook value within a stated tolerance.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Mapping
 
 import torch
@@ -35,6 +38,14 @@ def upcast(tensor: torch.Tensor) -> torch.Tensor:
 def channels_last_model(model: VGG19Features) -> VGG19Features:
     """``model`` with its weights in channels-last memory (changed in place and returned; the values stay the same)."""
     return model.to(memory_format=torch.channels_last)
+
+
+def bfloat16_model(model: VGG19Features) -> VGG19Features:
+    """A copy of ``model`` with bfloat16 convolution weights (memory order kept, preprocessing left in float32), for
+    :func:`fast_features` with ``bf16``: autocast then has nothing to cast but the features. ``model`` is unchanged."""
+    cast = copy.deepcopy(model)
+    cast.layers.to(torch.bfloat16)
+    return cast
 
 
 def fast_features(

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 import torch
 
 from .errors import SettingsError
-from .fast import fast_content_loss, fast_features, fast_gram_matrix, fast_style_loss
+from .fast import bfloat16_model, fast_content_loss, fast_features, fast_gram_matrix, fast_style_loss
 from .loop import plain_loop
 from .losses import content_loss, equal_layer_weights, gram_matrix, style_loss, total_loss, tv_loss
 from .robust import relative_scales
@@ -43,7 +43,8 @@ class StyleObjective:
         statistic: str = "gram",
         seed: int = 0,
     ) -> None:
-        self.model, self.textbook, self.bf16 = model, textbook, bf16 and not textbook
+        self.textbook, self.bf16 = textbook, bf16 and not textbook
+        self.model = bfloat16_model(model) if self.bf16 else model
         self.statistic = get_statistic(statistic).name
         self.weights = {"content": 1.0, "style": 1.0, "tv": 0.0, **(weights or {})}
         self.content_layer = content_layer if content is not None else None

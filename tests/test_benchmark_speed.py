@@ -75,6 +75,7 @@ def test_the_plain_loop_lowers_the_loss_and_calls_back_once_per_step(images):
 def test_the_floor_is_a_frozen_bfloat16_channels_last_pass_on_the_input(images):
     floor = FloorPass(SIZE, CPU)
     assert not any(parameter.requires_grad for parameter in floor.model.parameters())
+    assert all(parameter.dtype == torch.bfloat16 for parameter in floor.model.layers.parameters())  # cast once
     assert floor.image.is_contiguous(memory_format=torch.channels_last) and floor.image.shape[-1] == SIZE
     milliseconds = floor()
     assert 0 < milliseconds < 60_000

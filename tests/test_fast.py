@@ -6,6 +6,7 @@ import torch
 
 import nst_helpers as nh
 from nst_helpers.fast import (
+    bfloat16_model,
     channels_last_model,
     fast_content_loss,
     fast_features,
@@ -141,6 +142,36 @@ def test_only_the_speed_path_runs_on_a_channels_last_model():
     textbook = load_run_model(nh.StyleSettings(textbook=True))
     assert fast.layers["conv1_2"].weight.is_contiguous(memory_format=torch.channels_last)
     assert textbook.layers["conv1_2"].weight.is_contiguous()
+
+
+def test_a_bfloat16_model_gives_autocasts_features_and_gradient_exactly_and_leaves_the_model_alone():
+    """Stated tolerance: none. Autocast rounds the float32 weights to bfloat16 at every pass; casting them once gives
+    the same weights, so the same features and image gradient, bit for bit."""
+    model = channels_last_model(nh.load_vgg())
+    cast = bfloat16_model(model)
+    image = torch.rand(1, 3, 40, 56, generator=torch.Generator().manual_seed(6))
+    results = []
+    for network in (model, cast):
+        x = image.clone().requires_grad_(True)
+        features = fast_features(network, x, ["relu2_1", "relu5_1"], bf16=True)
+        features["relu5_1"].float().pow(2).mean().backward()
+        results.append((features["relu2_1"].detach(), x.grad))
+    assert torch.equal(results[0][0], results[1][0]) and torch.equal(results[0][1], results[1][1])
+    conv = cast.layers["conv3_1"].weight
+    assert conv.dtype == torch.bfloat16 and conv.is_contiguous(memory_format=torch.channels_last)
+    assert model.layers["conv3_1"].weight.dtype == torch.float32  # the caller's model is not changed
+    assert all(buffer.dtype == torch.float32 for buffer in cast.preprocess.buffers())  # preprocessing in float32
+
+
+def test_only_a_bfloat16_objective_casts_its_weights_and_the_values_stay():
+    model = channels_last_model(nh.load_vgg())
+    content = torch.rand(1, 3, 48, 64, generator=torch.Generator().manual_seed(7))
+    options = dict(content=content, styles=[content.flip(-1)], weights={"content": 1.0, "style": 3.0})
+    fast, slow = nh.StyleObjective(model, bf16=True, **options), nh.StyleObjective(model, **options)
+    assert fast.model.layers["conv1_1"].weight.dtype == torch.bfloat16 and fast.model is not model
+    assert slow.model is model and model.layers["conv1_1"].weight.dtype == torch.float32
+    image = (content + 0.05).clamp(0, 1)
+    assert fast(image)["total"].item() == pytest.approx(slow(image)["total"].item(), rel=0.03)
 
 
 def test_relative_scales_make_relative_squared_errors():
