@@ -43,9 +43,9 @@ def channels_last_model(model: VGG19Features) -> VGG19Features:
 def bfloat16_model(model: VGG19Features) -> VGG19Features:
     """A copy of ``model`` with bfloat16 convolution weights (memory order kept, preprocessing left in float32), for
     :func:`fast_features` with ``bf16``: autocast then has nothing to cast but the features. ``model`` is unchanged."""
-    cast = copy.deepcopy(model)
-    cast.layers.to(torch.bfloat16)
-    return cast
+    cast = {id(weight): torch.nn.Parameter(weight.detach().to(torch.bfloat16), requires_grad=False)
+            for weight in model.layers.parameters()}
+    return copy.deepcopy(model, memo=cast)  # deepcopy takes each weight from the memo: no float32 copy is made
 
 
 def fast_features(
