@@ -20,7 +20,8 @@ curvature pairs (``stylize`` keeps 20), the same content initialization. The flo
 step at the least: one bfloat16 (autocast, weights cast once), channels-last forward and backward pass of the frozen
 VGG19 up to relu5_1, with respect to the input image only, at the size of the content image; no loss, Gram matrix or
 optimizer. It is measured between the steps of each run (one pass after every second step, outside the steps' time),
-since the machine's speed drifts.
+since the machine's speed drifts. On a CPU the process keeps freed memory for reuse (``nst_helpers.keep_freed_memory``,
+as the command line does), for every run and the floor alike; ``--default-allocator`` leaves glibc's defaults.
 Measured numbers live in benchmarks/README.md.
 
 Per-step timings compare the same optimization, on the pixels at one scale; ``--coarse-to-fine`` measures
@@ -56,6 +57,7 @@ from nst_helpers import (
     save_image,
     stylize,
 )
+from nst_helpers.allocator import keep_freed_memory
 from nst_helpers.config import cpu_has_fast_bfloat16
 from nst_helpers.fast import positions_first
 from nst_helpers.robust import RANGE_WEIGHT, check_finite, range_penalty
@@ -77,6 +79,7 @@ def return_freed_memory_to_the_system() -> None:
     """
     with contextlib.suppress(OSError, AttributeError):  # not glibc: CPU memory of later runs may then undercount
         libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-4, 65536)  # M_MMAP_MAX back to glibc's default, after keep_freed_memory set it to 0
         libc.mallopt(-3, 128 * 1024)
         libc.malloc_trim(0)
 
@@ -478,6 +481,9 @@ def parse_arguments() -> argparse.Namespace:
                         help="time the parts of a default step (bare Gram products, loss terms, objective, closure) "
                              "against the floor, in --passes interleaved rounds")
     parser.add_argument("--passes", type=int, default=30, help="with --breakdown: interleaved rounds (default 30)")
+    parser.add_argument("--default-allocator", action="store_true",
+                        help="leave glibc's defaults (by default the process keeps freed memory for reuse, "
+                             "nst_helpers.keep_freed_memory, for every run and the floor alike)")
     parser.add_argument("--compile", action="store_true",
                         help="with --breakdown: also the floor and the closure under torch.compile")
     args = parser.parse_args()
@@ -541,8 +547,10 @@ def main() -> None:
     args = parse_arguments()
     device = choose_device(args.device)
     torch.manual_seed(0)
+    kept = not args.default_allocator and device.type == "cpu" and keep_freed_memory()  # for every run alike
     print(f"device {device}, torch {torch.__version__}, {torch.get_num_threads()} threads, "
-          f"CPU fast bf16: {'yes' if cpu_has_fast_bfloat16() else 'no'}", flush=True)
+          f"CPU fast bf16: {'yes' if cpu_has_fast_bfloat16() else 'no'}, freed memory kept: {'yes' if kept else 'no'}",
+          flush=True)
     if args.coarse_to_fine:
         fewer_steps(args.size, args.goal_steps, args.schedule, device, args.save)
         return

@@ -9,7 +9,8 @@ Layers, lower ones never importing higher ones:
   (the optimizer, its closure, the plain loop): the notebooks' solutions, exactly;
 - wrappers, each a named layer around the core: :mod:`~nst_helpers.fast` (speed), :mod:`~nst_helpers.robust`
   (relative losses, range penalty, non-finite guard), :mod:`~nst_helpers.pyramid` and :mod:`~nst_helpers.schedule`
-  (fewer steps), :mod:`~nst_helpers.optimize` (the guarded loop);
+  (fewer steps), :mod:`~nst_helpers.optimize` (the guarded loop), :mod:`~nst_helpers.allocator` (CPU memory reuse,
+  for a process that only stylizes);
 - objective, transfer: the loss of a run, and :func:`stylize`, :func:`reconstruct_content`,
   :func:`synthesize_texture`;
 - plots, widgets, checks, cli: figures, notebook experiments, exercise checkers, ``python -m nst_helpers``.
@@ -45,7 +46,7 @@ _SOURCES = {
     "ImagePyramid": "pyramid", "automatic_levels": "pyramid",
     "MIN_WORKING_SIZE": "robust", "RANGE_WEIGHT": "robust", "range_penalty": "robust",
     "StyleSettings": "settings", "choose_device": "settings", "largest_size": "settings",
-    "inpaint": "inpainting", "mix_scales": "mixing", "load_mask": "guided",
+    "inpaint": "inpainting", "mix_scales": "mixing", "load_mask": "guided", "keep_freed_memory": "allocator",
     "reconstruct_content": "transfer", "resize_style": "transfer", "stylize": "transfer",
     "synthesize_texture": "transfer",
     "CONTENT_LAYER": "vgg", "LAYER_NAMES": "vgg", "STYLE_LAYERS": "vgg", "VGG19Features": "vgg",
@@ -57,7 +58,8 @@ __all__ = [
     "ImageError", "ImageNotFoundError", "ImagePyramid", "NSTError", "OutputPathError", "Result", "SettingsError",
     "SettingsTypeError", "StyleObjective", "StyleSettings", "VGG19Features", "WeightsError", "adain",
     "automatic_levels", "checks", "choose_device", "classic_path", "config", "content_distance", "content_loss",
-    "control", "data", "extract_features", "get_profile", "gram_matrix", "inpaint", "largest_size", "layer_table",
+    "control", "data", "extract_features", "get_profile", "gram_matrix", "inpaint", "keep_freed_memory", "largest_size",
+    "layer_table",
     "list_examples", "load_example", "load_image", "load_mask", "load_vgg", "make_closure", "make_optimizer",
     "mean_std", "metrics", "mix_scales", "optimize_image", "pil_to_tensor", "plain_loop", "plots", "range_penalty",
     "reconstruct_content", "resize_longest_side", "resize_style", "save_image", "show_images", "statistics",
@@ -83,6 +85,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # what type checkers and editors see: the same names, imported eagerly
     from . import checks, config, control, data, metrics, plots, statistics, widgets, widgets_quiz
+    from .allocator import keep_freed_memory
     from .config import get_profile
     from .data import classic_path, list_examples, load_example
     from .errors import (

@@ -17,19 +17,22 @@ def run() -> int:
 
     A Ctrl-C during the imports is held until they are done: interrupting torch's or NumPy's import half-way can
     crash the interpreter instead of raising ``KeyboardInterrupt``. ``torch._dynamo`` (about 900 modules, a second or
-    two) is imported here too, since an optimizer's first step would otherwise import it during the run.
+    two) is imported here too, since an optimizer's first step would otherwise import it during the run. The process
+    is the command line's own, so it keeps freed memory for reuse (:func:`~nst_helpers.allocator.keep_freed_memory`).
     """
     interrupted: list[int] = []
     previous = signal.signal(signal.SIGINT, lambda signum, _frame: interrupted.append(signum))
     try:
         import torch._dynamo  # noqa: F401
 
+        from nst_helpers.allocator import keep_freed_memory
         from nst_helpers.cli import main
     finally:
         signal.signal(signal.SIGINT, previous)
     if interrupted:
         print(INTERRUPTED, file=sys.stderr)
         return INTERRUPTED_STATUS
+    keep_freed_memory()  # this process only stylizes: reuse freed memory rather than fault in fresh pages each step
     status = main()
     if status == INTERRUPTED_STATUS:
         exit_now(status)
